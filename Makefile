@@ -1,0 +1,56 @@
+# flowtier: everything is built into $(OUT).
+OUT ?= build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+
+WARN := -Wall -Wextra -Werror
+INCLUDES := -Iinclude -I$(OUT)
+CFLAGS ?= -O2 -g
+SAN ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g $(WARN) -D__TARGET_ARCH_x86 $(INCLUDES)
+LIBS := -lbpf -lelf -lz
+
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/flowtier/*.h)
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_HDRS := $(wildcard user/*.h)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
+
+.PHONY: all deps test bench clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUT)/flowtier
+
+deps:
+	@sh tools/deps.sh
+
+$(OUT) $(OUT)/tests:
+	mkdir -p $@
+
+$(OUT)/vmlinux.h: vmlinux.h.gen | $(OUT)
+	BPFTOOL=$(BPFTOOL) sh vmlinux.h.gen > $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUT)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUT)/flowtier: user/main.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) user/main.c $(USER_SRCS) -o $@ $(LIBS)
+
+# Tests are built with AddressSanitizer and UndefinedBehaviorSanitizer.
+$(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< tests/ft_test.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
+
+test: $(OUT)/flowtier $(TEST_BINS)
+	@sh tests/run.sh $(TEST_BINS)
+
+bench: $(OUT)/flowtier.skel.h
+	$(MAKE) -C tools/bench OUT=$(abspath $(OUT))/bench TOP=$(abspath .)
+	$(OUT)/bench/ft-bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(OUT)

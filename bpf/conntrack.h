@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The connection table: per-CPU parts of one mmapable array of buckets.
+ *
+ * A CPU only ever writes connections in its own part, so a packet of a
+ * known connection takes no lock and no atomic operation. The one
+ * exception is the zone sweep, which may reclaim a *stale* entry anywhere;
+ * reclaiming always goes through a compare-and-swap on the slot's meta
+ * word, so the owner and a sweeper never both free (and uncount) a slot.
+ */
+#ifndef FT_CONNTRACK_H
+#define FT_CONNTRACK_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "flowtier/abi.h"
+#include "maps.h"
+#include "parse.h"
+
+/*
+ * A sweeper judging another CPU's slot waits this much past the timeout,
+ * so the owner, which reads the same last_tick, already agrees the entry
+ * is stale and cannot be refreshing it.
+ */
+#define FT_SWEEP_GRACE_TICKS 16
+
+/* Where the sweep before a zone refusal resumes; a shared hint, races are harmless. */
+__u32 ft_sweep_cursor = 0;
+
+/* Per-packet working state. */
+struct ft_ctx {
+	struct ft_key key;
+	__u64 now_ns;
+	__u32 now_tick;
+	__u32 len;
+	__u8 dir; /* the side of the key that sent this packet */
+	__u8 tcp_flags;
+	__u8 fragment;
+	__u8 refused; /* set when the zone limit refused a new connection */
+};
+
+static __always_inline void ft_make_key(const struct ft_pkt *p, __u16 zone, struct ft_ctx *c)
+{
+	__u64 *a0 = (__u64 *)c->key.addr[0], *a1 = (__u64 *)c->key.addr[1];
+	int swap;
+
+	/* Any total order works as long as both directions agree on it. */
+	if (p->src[0] != p->dst[0])
+		swap = p->src[0] > p->dst[0];
+	else if (p->src[1] != p->dst[1])
+		swap = p->src[1] > p->dst[1];
+	else
+		swap = p->sport > p->dport;
+
+	if (swap) {
+		a0[0] = p->dst[0], a0[1] = p->dst[1];
+		a1[0] = p->src[0], a1[1] = p->src[1];
+		c->key.port[0] = p->dport, c->key.port[1] = p->sport;
+	} else {
+		a0[0] = p->src[0], a0[1] = p->src[1];
+		a1[0] = p->dst[0], a1[1] = p->dst[1];
+		c->key.port[0] = p->sport, c->key.port[1] = p->dport;
+	}
+	c->key.proto = p->proto;
+	c->key.family = p->family;
+	c->key.zone = zone;
+	c->dir = swap;
+	c->tcp_flags = p->tcp_flags;
+	c->fragment = p->fragment;
+}
+
+static __always_inline __u64 ft_rotl(__u64 x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+/*
+ * Keyed multiply-rotate hash over the key's five words. The 128-bit seed
+ * is random per table, so bucket placement cannot be predicted from the
+ * outside; it is not a cryptographic PRF.
+ */
+static __always_inline __u64 ft_hash(const struct ft_key *k, const struct ft_config *cfg)
+{
+	const __u64 *w = (const __u64 *)k;
+	__u64 h = cfg->seed[0];
+
+#pragma unroll
+	for (int i = 0; i < 5; i++) {
+		h ^= w[i] ^ cfg->seed[1];
+		h *= 0x9E3779B97F4A7C15ull;
+		h = ft_rotl(h, 29);
+	}
+	h ^= h >> 32;
+	h *= 0xD6E8FEB86659FD93ull;
+	h ^= h >> 32;
+	return h;
+}
+
+static __always_inline __u32 ft_tag(__u64 h)
+{
+	__u32 t = h >> 48;
+
+	return t ? t : 1;
+}
+
+static __always_inline int ft_key_eq(const struct ft_key *a, const struct ft_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+static __always_inline __u32 ft_timeout_class(__u8 proto, __u8 state)
+{
+	int est = state == FT_STATE_ESTABLISHED;
+
+	switch (proto) {
+	case FT_IPPROTO_TCP:
+		if (state == FT_STATE_ESTABLISHED)
+			return FT_TO_TCP_ESTABLISHED;
+		if (state == FT_STATE_CLOSING)
+			return FT_TO_TCP_CLOSING;
+		if (state == FT_STATE_CLOSED)
+			return FT_TO_TCP_CLOSED;
+		return FT_TO_TCP_SYN_SENT;
+	case FT_IPPROTO_UDP:
+	case FT_IPPROTO_UDPLITE:
+		return est ? FT_TO_UDP_ESTABLISHED : FT_TO_UDP_NEW;
+	case FT_IPPROTO_ICMP:
+	case FT_IPPROTO_ICMPV6:
+		return est ? FT_TO_ICMP_ESTABLISHED : FT_TO_ICMP_NEW;
+	}
+	return est ? FT_TO_OTHER_ESTABLISHED : FT_TO_OTHER_NEW;
+}
+
+static __always_inline int ft_class_established(__u32 class)
+{
+	return class == FT_TO_TCP_ESTABLISHED || class == FT_TO_UDP_ESTABLISHED ||
+	       class == FT_TO_ICMP_ESTABLISHED || class == FT_TO_OTHER_ESTABLISHED;
+}
+
+static __always_inline __u32 ft_timeout_ticks(const struct ft_timeouts *to, __u32 class)
+{
+	/* ft_timeouts is 16 words, so masking keeps any class in bounds. */
+	__u64 secs = ((const __u32 *)to)[class & 15];
+
+	return (secs * 1000000000ull) >> FT_TICK_SHIFT;
+}
+
+/* Unsigned age: a slot not seen for 52 days reads young again only for one timeout. */
+static __always_inline int ft_stale(const struct ft_timeouts *to, __u32 meta, __u32 last,
+				    __u32 now, __u32 grace)
+{
+	return now - last > ft_timeout_ticks(to, FT_META_CLASS(meta)) + grace;
+}
+
+/* Frees slot i if its meta is still m; returns 1 when this caller freed it. */
+static __always_inline int ft_slot_free(struct ft_bucket *b, __u32 i, __u32 m)
+{
+	struct ft_zone *z;
+	__u32 zone;
+
+	i &= FT_SLOTS - 1;
+	zone = b->slot[i].key.zone;
+	if (__sync_val_compare_and_swap(&b->hdr.meta[i], m, FT_META_SEQ(m)) != m)
+		return 0;
+	z = bpf_map_lookup_elem(&ft_zones, &zone);
+	if (z)
+		__sync_fetch_and_add(&z->count, -1);
+	return 1;
+}
+
+struct ft_sweep {
+	__u32 now_tick;
+	__u32 total;
+	__u32 cursor;
+	__u32 freed;
+};
+
+static long ft_sweep_bucket(__u32 n __attribute__((unused)), void *arg)
+{
+	struct ft_sweep *sw = arg;
+	struct ft_timeouts *to;
+	struct ft_bucket *b;
+	__u32 idx = sw->cursor;
+	__u32 zero = 0;
+
+	sw->cursor = idx + 1 >= sw->total ? 0 : idx + 1;
+	b = bpf_map_lookup_elem(&ft_conns, &idx);
+	to = bpf_map_lookup_elem(&ft_timeouts, &zero);
+	if (!b || !to)
+		return 1;
+#pragma unroll
+	for (int i = 0; i < FT_SLOTS; i++) {
+		__u32 m = b->hdr.meta[i];
+
+		if (FT_META_TAG(m) &&
+		    ft_stale(to, m, b->hdr.last_tick[i], sw->now_tick, FT_SWEEP_GRACE_TICKS) &&
+		    ft_slot_free(b, i, m))
+			sw->freed++;
+	}
+	return 0;
+}
+
+/* Bounded pass over the whole table that frees stale entries of any zone. */
+static __always_inline __u32 ft_zone_sweep(const struct ft_config *cfg, struct ft_ctx *c)
+{
+	struct ft_sweep sw = {
+		.now_tick = c->now_tick,
+		.total = cfg->nr_cpus * cfg->cpu_buckets,
+		.cursor = ft_sweep_cursor,
+	};
+	__u32 n = cfg->zone_sweep_buckets;
+
+	if (!sw.total)
+		return 0;
+	if (sw.cursor >= sw.total)
+		sw.cursor = 0;
+	if (n > sw.total)
+		n = sw.total;
+	bpf_loop(n, ft_sweep_bucket, &sw, 0);
+	ft_sweep_cursor = sw.cursor;
+	return sw.freed;
+}
+
+/* Counts a new connection in its zone, or refuses it; the count never overshoots. */
+static __always_inline int ft_zone_admit(const struct ft_config *cfg, struct ft_ctx *c,
+					 struct ft_stats *st)
+{
+	__u32 zk = c->key.zone;
+	struct ft_zone *z = bpf_map_lookup_elem(&ft_zones, &zk);
+	__u64 limit, cur;
+
+	if (!z)
+		return 0;
+	limit = z->limit;
+	if (!limit) {
+		__sync_fetch_and_add(&z->count, 1);
+		return 1;
+	}
+	if (z->count >= limit)
+		st->reclaimed[FT_RECLAIM_ZONE_SWEEP] += ft_zone_sweep(cfg, c);
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		cur = z->count;
+		if (cur >= limit)
+			break;
+		if (__sync_val_compare_and_swap(&z->count, cur, cur + 1) == cur)
+			return 1;
+	}
+	__sync_fetch_and_add(&z->refused, 1);
+	st->insert_failed[FT_FAIL_ZONE_LIMIT]++;
+	return 0;
+}
+
+static __always_inline int ft_bucket_find(struct ft_bucket *b, const struct ft_key *k, __u32 tag)
+{
+#pragma unroll
+	for (int i = 0; i < FT_SLOTS; i++) {
+		if (FT_META_TAG(b->hdr.meta[i]) == tag && ft_key_eq(&b->slot[i].key, k))
+			return i;
+	}
+	return -1;
+}
+
+/* Eviction rule: not-established before established, then least recently seen. */
+struct ft_pick {
+	int free;
+	int victim;
+	int victim_est;
+	__u32 victim_age;
+};
+
+static __always_inline void ft_pick_consider(struct ft_pick *pk, int i, __u32 class, __u32 age)
+{
+	int est = ft_class_established(class);
+
+	if (pk->victim < 0 || (!est && pk->victim_est) ||
+	    (est == pk->victim_est && age > pk->victim_age)) {
+		pk->victim = i;
+		pk->victim_est = est;
+		pk->victim_age = age;
+	}
+}
+
+/* One pass over the header: reclaims stale slots, finds a free one and a victim. */
+static __always_inline void ft_bucket_pick(struct ft_bucket *b, const struct ft_timeouts *to,
+					   const struct ft_ctx *c, struct ft_stats *st,
+					   struct ft_pick *pk)
+{
+	pk->free = -1;
+	pk->victim = -1;
+	pk->victim_est = 1;
+	pk->victim_age = 0;
+#pragma unroll
+	for (int i = 0; i < FT_SLOTS; i++) {
+		__u32 m = b->hdr.meta[i];
+		__u32 age = c->now_tick - b->hdr.last_tick[i];
+
+		if (!FT_META_TAG(m)) {
+			if (pk->free < 0)
+				pk->free = i;
+			continue;
+		}
+		if (ft_stale(to, m, b->hdr.last_tick[i], c->now_tick, 0) && ft_slot_free(b, i, m)) {
+			st->reclaimed[FT_RECLAIM_LOOKUP]++;
+			if (pk->free < 0)
+				pk->free = i;
+			continue;
+		}
+		ft_pick_consider(pk, i, FT_META_CLASS(m), age);
+	}
+}
+
+static __always_inline __u8 ft_initial_state(const struct ft_ctx *c)
+{
+	if (c->key.proto != FT_IPPROTO_TCP)
+		return FT_STATE_NEW;
+	if (c->tcp_flags & FT_TCP_RST)
+		return FT_STATE_CLOSED;
+	if (c->tcp_flags & FT_TCP_FIN)
+		return FT_STATE_CLOSING;
+	return FT_STATE_SYN_SENT;
+}
+
+static __always_inline struct ft_conn *ft_slot_init(struct ft_bucket *b, int slot, __u32 tag,
+						    const struct ft_ctx *c)
+{
+	__u32 i = slot & (FT_SLOTS - 1);
+	struct ft_conn *s = &b->slot[i];
+	__u64 *w = (__u64 *)s;
+	__u8 state = ft_initial_state(c);
+	__u32 seq = FT_META_SEQ(b->hdr.meta[i]) + 1;
+
+#pragma unroll
+	for (int j = 0; j < (int)(sizeof(*s) / 8); j++)
+		w[j] = 0;
+	__builtin_memcpy(&s->key, &c->key, sizeof(s->key));
+	s->state = state;
+	s->flags = c->dir ? FT_CONN_ORIG_IS_1 : 0;
+	b->hdr.last_tick[i] = c->now_tick;
+	/* meta last: a reader that sees the tag sees the key behind it. */
+	b->hdr.meta[i] = FT_META(tag, ft_timeout_class(c->key.proto, state), seq & 0xff);
+	return s;
+}
+
+/* Creates the connection in bucket b; NULL when its zone refuses it. */
+static __always_inline struct ft_conn *ft_conn_create(struct ft_bucket *b, __u32 tag,
+						      const struct ft_config *cfg,
+						      const struct ft_timeouts *to, struct ft_ctx *c,
+						      struct ft_stats *st, int *slot)
+{
+	struct ft_pick pk;
+
+	ft_bucket_pick(b, to, c, st, &pk);
+	if (!ft_zone_admit(cfg, c, st)) {
+		c->refused = 1;
+		return NULL;
+	}
+	if (pk.free < 0) {
+		__u32 v = pk.victim & (FT_SLOTS - 1);
+
+		ft_slot_free(b, v, b->hdr.meta[v]);
+		st->evicted[pk.victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
+		pk.free = v;
+	}
+	st->created++;
+	*slot = pk.free;
+	return ft_slot_init(b, pk.free, tag, c);
+}
+
+static __always_inline __u8 ft_next_state(struct ft_conn *s, const struct ft_ctx *c)
+{
+	int orig = s->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
+	int reply = c->dir != orig;
+	__u8 st = s->state;
+
+	if (s->key.proto == FT_IPPROTO_TCP) {
+		__u8 f = c->tcp_flags;
+
+		if (f & FT_TCP_RST || st == FT_STATE_CLOSED)
+			return FT_STATE_CLOSED;
+		if ((s->tcp_flags[0] & FT_TCP_FIN) && (s->tcp_flags[1] & FT_TCP_FIN))
+			return FT_STATE_CLOSED;
+		if (f & FT_TCP_FIN || st == FT_STATE_CLOSING)
+			return FT_STATE_CLOSING;
+		if (st == FT_STATE_SYN_SENT && reply)
+			return FT_STATE_ESTABLISHED;
+		return st;
+	}
+	if (st == FT_STATE_NEW && reply)
+		return FT_STATE_ESTABLISHED;
+	return st;
+}
+
+/* The owner's update of a live connection: plain stores only. */
+static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struct ft_conn *s,
+					    const struct ft_ctx *c, struct ft_stats *st)
+{
+	__u32 i = slot & (FT_SLOTS - 1);
+	struct ft_dir *d = &s->dir[c->dir & 1];
+	__u8 state;
+
+	d->packets++;
+	d->bytes += c->len;
+	if (!d->first_ns)
+		d->first_ns = c->now_ns;
+	d->last_ns = c->now_ns;
+	b->hdr.last_tick[i] = c->now_tick;
+	if (c->fragment) {
+		s->flags |= FT_CONN_FRAGMENT;
+		st->fragments++;
+	}
+	s->tcp_flags[c->dir & 1] |= c->tcp_flags;
+	state = ft_next_state(s, c);
+	if (state != s->state) {
+		__u32 m = b->hdr.meta[i];
+
+		s->state = state;
+		b->hdr.meta[i] = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
+					 FT_META_SEQ(m));
+	}
+}
+
+/* A stale entry, or a SYN on a closed TCP connection, starts a new connection. */
+static __always_inline int ft_conn_expired(struct ft_bucket *b, int slot, const struct ft_conn *s,
+					   const struct ft_timeouts *to, const struct ft_ctx *c,
+					   struct ft_stats *st)
+{
+	__u32 i = slot & (FT_SLOTS - 1);
+	__u32 m = b->hdr.meta[i];
+
+	if (ft_stale(to, m, b->hdr.last_tick[i], c->now_tick, 0)) {
+		if (ft_slot_free(b, i, m))
+			st->reclaimed[FT_RECLAIM_REUSE]++;
+		return 1;
+	}
+	if (s->state == FT_STATE_CLOSED && (c->tcp_flags & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN) {
+		if (ft_slot_free(b, i, m))
+			st->reclaimed[FT_RECLAIM_TCP_REOPEN]++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Finds or creates the packet's connection and counts the packet.
+ * Returns the connection, or NULL when it was refused (zone limit) or
+ * the table has no part for this CPU.
+ */
+static __always_inline struct ft_conn *ft_track(const struct ft_config *cfg,
+						const struct ft_timeouts *to, struct ft_ctx *c,
+						struct ft_stats *st, int *created)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 h = ft_hash(&c->key, cfg);
+	__u32 tag = ft_tag(h);
+	struct ft_bucket *b;
+	struct ft_conn *s;
+	__u32 idx;
+	int slot;
+
+	if (cpu >= cfg->nr_cpus) {
+		st->insert_failed[FT_FAIL_NO_CPU_PART]++;
+		return NULL;
+	}
+	/* Multiply-shift maps the hash onto the part without a division. */
+	idx = cpu * cfg->cpu_buckets + (((h & 0xffffffff) * cfg->cpu_buckets) >> 32);
+	b = bpf_map_lookup_elem(&ft_conns, &idx);
+	if (!b)
+		return NULL;
+
+	slot = ft_bucket_find(b, &c->key, tag);
+	*created = 0;
+	if (slot >= 0) {
+		s = &b->slot[slot & (FT_SLOTS - 1)];
+		if (!ft_conn_expired(b, slot, s, to, c, st)) {
+			ft_conn_account(b, slot, s, c, st);
+			return s;
+		}
+	}
+	s = ft_conn_create(b, tag, cfg, to, c, st, &slot);
+	if (!s)
+		return NULL;
+	*created = 1;
+	ft_conn_account(b, slot, s, c, st);
+	return s;
+}
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * flowtier's software tier: one XDP program and two TC programs, thin
+ * wrappers over the same parse / track / verdict path.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "flowtier/abi.h"
+#include "maps.h"
+#include "parse.h"
+#include "conntrack.h"
+#include "verdict.h"
+
+#define FT_TC_ACT_OK 0
+#define FT_TC_ACT_SHOT 2
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* What the parser hands to the tracker, and the verdict it gets back. */
+struct ft_job {
+	struct ft_pkt pkt;
+	struct ft_parse_out parsed;
+	__u32 len;
+	__u32 ifindex;
+	__u32 hook;
+	__u32 redirect_ifindex; /* out */
+	__u8 verdict;		/* out */
+	__u8 pad[7];
+};
+
+static __always_inline __u16 ft_zone_of(const struct ft_pkt *p, __u32 ifindex)
+{
+	__u32 *z;
+
+	if (p->vlan_depth)
+		return p->vlan_id;
+	if (ifindex >= FT_MAX_IFINDEX)
+		return 0;
+	z = bpf_map_lookup_elem(&ft_if_zone, &ifindex);
+	return z ? (__u16)*z : 0;
+}
+
+static __always_inline void ft_count_parse_failure(struct ft_stats *st,
+						   const struct ft_parse_out *out)
+{
+	__u32 r = out->reason;
+
+	if (out->result == FT_PARSED_NONIP) {
+		if (r < FT_NONIP_MAX)
+			st->nonip[r]++;
+	} else if (r < FT_MAL_MAX) {
+		st->malformed[r]++;
+	}
+}
+
+/*
+ * Everything after parsing. A global function, so the verifier checks it
+ * once instead of once per parse path.
+ */
+__noinline int ft_handle(struct ft_job *job)
+{
+	struct ft_ctx c = {};
+	struct ft_timeouts *to;
+	struct ft_config *cfg;
+	struct ft_stats *st;
+	struct ft_conn *s;
+	__u32 zero = 0;
+	int created;
+
+	if (!job)
+		return 0;
+	job->verdict = FT_VERDICT_PASS;
+	job->redirect_ifindex = 0;
+	st = bpf_map_lookup_elem(&ft_stats, &zero);
+	cfg = bpf_map_lookup_elem(&ft_config, &zero);
+	to = bpf_map_lookup_elem(&ft_timeouts, &zero);
+	if (!st || !cfg || !to)
+		return 0;
+	if (job->hook < FT_HOOK_MAX)
+		st->packets[job->hook]++;
+	/* Whatever does not parse passes, counted by its reason. */
+	if (job->parsed.result != FT_PARSED_IP) {
+		ft_count_parse_failure(st, &job->parsed);
+		st->verdict[FT_VERDICT_PASS]++;
+		return 0;
+	}
+	ft_make_key(&job->pkt, ft_zone_of(&job->pkt, job->ifindex), &c);
+	c.len = job->len;
+	c.now_ns = bpf_ktime_get_coarse_ns();
+	c.now_tick = c.now_ns >> FT_TICK_SHIFT;
+
+	s = ft_track(cfg, to, &c, st, &created);
+	if (s) {
+		job->verdict = ft_conn_verdict(s, cfg, c.dir, created);
+		job->redirect_ifindex = s->redirect_ifindex;
+	} else if (c.refused) {
+		/* A table without room for this CPU passes; only a zone refusal drops. */
+		job->verdict = FT_VERDICT_DROP;
+	}
+	st->verdict[job->verdict & 3]++;
+	return 0;
+}
+
+static __always_inline void ft_process(void *data, void *end, __u32 len, __u32 ifindex,
+				       int vlan_tci_meta, int hook, struct ft_job *job)
+{
+	__builtin_memset(job, 0, sizeof(*job));
+	ft_parse(data, end, vlan_tci_meta, &job->pkt, &job->parsed);
+	job->len = len;
+	job->ifindex = ifindex;
+	job->hook = hook;
+	ft_handle(job);
+}
+
+SEC("xdp")
+int ft_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ft_job r;
+	__u32 zero = 0;
+
+	ft_process(data, end, end - data, ctx->ingress_ifindex, -1, FT_HOOK_XDP, &r);
+	if (r.verdict == FT_VERDICT_DROP)
+		return XDP_DROP;
+	if (r.verdict != FT_VERDICT_REDIRECT)
+		return XDP_PASS;
+	if (!bpf_map_lookup_elem(&ft_tx_ports, &r.redirect_ifindex)) {
+		struct ft_stats *st = bpf_map_lookup_elem(&ft_stats, &zero);
+
+		if (st)
+			st->redirect_failed++;
+		return XDP_PASS;
+	}
+	return bpf_redirect_map(&ft_tx_ports, r.redirect_ifindex, XDP_PASS);
+}
+
+static __always_inline int ft_tc(struct __sk_buff *skb, __u32 ifindex, int hook)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	int vlan = skb->vlan_present ? (int)(skb->vlan_tci & 0xffff) : -1;
+	struct ft_job r;
+
+	ft_process(data, end, skb->len, ifindex, vlan, hook, &r);
+	if (r.verdict == FT_VERDICT_DROP)
+		return FT_TC_ACT_SHOT;
+	if (r.verdict == FT_VERDICT_REDIRECT)
+		return bpf_redirect(r.redirect_ifindex, 0);
+	return FT_TC_ACT_OK;
+}
+
+SEC("tc")
+int ft_tc_ingress(struct __sk_buff *skb)
+{
+	return ft_tc(skb, skb->ingress_ifindex, FT_HOOK_TC_INGRESS);
+}
+
+SEC("tc")
+int ft_tc_egress(struct __sk_buff *skb)
+{
+	return ft_tc(skb, skb->ifindex, FT_HOOK_TC_EGRESS);
+}

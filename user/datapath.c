@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "datapath.h"
+#include "log.h"
+#include "flowtier.skel.h"
+
+/* Close to netfilter's defaults; see the README for the comparison. */
+const struct ft_timeouts ft_default_timeouts = {
+	.secs = {
+		[FT_TO_TCP_SYN_SENT] = 120,
+		[FT_TO_TCP_ESTABLISHED] = 432000,
+		[FT_TO_TCP_CLOSING] = 120,
+		[FT_TO_TCP_CLOSED] = 10,
+		[FT_TO_UDP_NEW] = 30,
+		[FT_TO_UDP_ESTABLISHED] = 120,
+		[FT_TO_ICMP_NEW] = 30,
+		[FT_TO_ICMP_ESTABLISHED] = 30,
+		[FT_TO_OTHER_NEW] = 60,
+		[FT_TO_OTHER_ESTABLISHED] = 600,
+	},
+};
+
+#define FT_DEFAULT_SWEEP_BUCKETS 1024
+
+static int ft_dp_geometry(struct ft_datapath *dp, const struct ft_dp_opts *o)
+{
+	__u64 per_cpu;
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0) {
+		pr_err("cannot count possible CPUs: %s\n", strerror(-n));
+		return n ? n : -EINVAL;
+	}
+	dp->nr_cpus = n;
+	if (o->cpu_conns)
+		per_cpu = o->cpu_conns;
+	else
+		per_cpu = ((__u64)(o->conns ? o->conns : FT_DEFAULT_CONNS) + n - 1) / n;
+	dp->cpu_buckets = (per_cpu + FT_SLOTS - 1) / FT_SLOTS;
+	if (!dp->cpu_buckets)
+		dp->cpu_buckets = 1;
+	if ((__u64)dp->cpu_buckets * n > UINT_MAX / sizeof(struct ft_bucket)) {
+		pr_err("a table of %llu connections per CPU is too large\n",
+		       (unsigned long long)per_cpu);
+		return -E2BIG;
+	}
+	dp->nr_buckets = dp->cpu_buckets * n;
+	return 0;
+}
+
+static int ft_dp_pin_paths(struct ft_datapath *dp, const char *dir)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		/* Internal maps (.bss) belong to one load, not to the table. */
+		if (strncmp(bpf_map__name(map), "ft_", 3))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+		if (access(path, F_OK) == 0)
+			dp->reused = 1;
+	}
+	return 0;
+}
+
+static int ft_dp_init_config(struct ft_datapath *dp, const struct ft_dp_opts *o)
+{
+	struct ft_config cfg = {};
+	__u32 zero = 0;
+	int err;
+
+	err = ft_dp_read_config(dp, &cfg);
+	if (err)
+		return err;
+	if (cfg.nr_cpus) /* a reused table keeps its seed and geometry */
+		return 0;
+	cfg.seed[0] = o->seed[0];
+	cfg.seed[1] = o->seed[1];
+	if (!cfg.seed[0] && !cfg.seed[1] &&
+	    getrandom(cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed)) {
+		pr_err("cannot draw the table's hash seed: %s\n", strerror(errno));
+		return -errno;
+	}
+	cfg.nr_cpus = dp->nr_cpus;
+	cfg.cpu_buckets = dp->cpu_buckets;
+	cfg.zone_sweep_buckets = o->zone_sweep_buckets ? o->zone_sweep_buckets
+						       : FT_DEFAULT_SWEEP_BUCKETS;
+	err = ft_dp_write_config(dp, &cfg);
+	if (!err)
+		err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.ft_timeouts), &zero,
+					  &ft_default_timeouts, BPF_ANY) ? -errno : 0;
+	return err;
+}
+
+static void *ft_dp_map_array(struct bpf_map *map, size_t elems, size_t elem_size, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = (elems * elem_size + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	if (p == MAP_FAILED) {
+		pr_err("cannot map %s: %s\n", bpf_map__name(map), strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+static int ft_dp_mmap(struct ft_datapath *dp)
+{
+	dp->buckets = ft_dp_map_array(dp->skel->maps.ft_conns, dp->nr_buckets,
+				      sizeof(struct ft_bucket), &dp->map_len);
+	if (!dp->buckets)
+		return -errno;
+	dp->zones = ft_dp_map_array(dp->skel->maps.ft_zones, FT_MAX_ZONES, sizeof(struct ft_zone),
+				    &dp->zones_len);
+	return dp->zones ? 0 : -errno;
+}
+
+int ft_dp_open(struct ft_datapath *dp, const struct ft_dp_opts *o)
+{
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	err = ft_dp_geometry(dp, o);
+	if (err)
+		return err;
+	dp->skel = flowtier__open();
+	if (!dp->skel) {
+		err = -errno;
+		pr_err("cannot open the BPF object: %s\n", strerror(errno));
+		return err;
+	}
+	err = bpf_map__set_max_entries(dp->skel->maps.ft_conns, dp->nr_buckets);
+	if (!err && o->pin_dir)
+		err = ft_dp_pin_paths(dp, o->pin_dir);
+	if (!err) {
+		err = flowtier__load(dp->skel);
+		if (err)
+			pr_err("cannot load the BPF object: %s%s\n", strerror(-err),
+			       dp->reused ? " (the pinned maps differ from this build's: "
+					    "run 'flowtier unload' first)"
+					  : "");
+	}
+	if (!err)
+		err = ft_dp_init_config(dp, o);
+	if (!err)
+		err = ft_dp_mmap(dp);
+	if (err)
+		ft_dp_close(dp);
+	return err;
+}
+
+void ft_dp_close(struct ft_datapath *dp)
+{
+	if (dp->buckets)
+		munmap(dp->buckets, dp->map_len);
+	if (dp->zones)
+		munmap(dp->zones, dp->zones_len);
+	flowtier__destroy(dp->skel);
+	memset(dp, 0, sizeof(*dp));
+}
+
+static int ft_dp_update(struct bpf_map *map, __u32 key, const void *val)
+{
+	return bpf_map_update_elem(bpf_map__fd(map), &key, val, BPF_ANY) ? -errno : 0;
+}
+
+static int ft_dp_lookup(struct bpf_map *map, __u32 key, void *val)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(map), &key, val) ? -errno : 0;
+}
+
+int ft_dp_read_config(const struct ft_datapath *dp, struct ft_config *cfg)
+{
+	return ft_dp_lookup(dp->skel->maps.ft_config, 0, cfg);
+}
+
+int ft_dp_write_config(const struct ft_datapath *dp, const struct ft_config *cfg)
+{
+	return ft_dp_update(dp->skel->maps.ft_config, 0, cfg);
+}
+
+int ft_dp_set_timeouts(const struct ft_datapath *dp, const struct ft_timeouts *to)
+{
+	for (int i = 0; i < FT_TO_MAX; i++) {
+		if (to->secs[i] > FT_MAX_TIMEOUT_SECS)
+			return -ERANGE;
+	}
+	return ft_dp_update(dp->skel->maps.ft_timeouts, 0, to);
+}
+
+int ft_dp_read_zone(const struct ft_datapath *dp, __u16 zone, struct ft_zone *z)
+{
+	const struct ft_zone *src = &dp->zones[zone];
+
+	z->count = __atomic_load_n(&src->count, __ATOMIC_RELAXED);
+	z->refused = __atomic_load_n(&src->refused, __ATOMIC_RELAXED);
+	z->limit = __atomic_load_n(&src->limit, __ATOMIC_RELAXED);
+	z->pad = 0;
+	return 0;
+}
+
+/*
+ * Only the limit is written, through the mapping: a whole-value update
+ * would race with the datapath's atomic count and could lose a change.
+ */
+int ft_dp_set_zone_limit(const struct ft_datapath *dp, __u16 zone, __u32 limit)
+{
+	__atomic_store_n(&dp->zones[zone].limit, limit, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int ft_dp_set_if_zone(const struct ft_datapath *dp, __u32 ifindex, __u16 zone)
+{
+	__u32 z = zone;
+
+	if (ifindex >= FT_MAX_IFINDEX)
+		return -ERANGE;
+	return ft_dp_update(dp->skel->maps.ft_if_zone, ifindex, &z);
+}
+
+int ft_dp_set_rules(const struct ft_datapath *dp, const struct ft_rule *rules, __u32 n)
+{
+	struct ft_config cfg;
+	int err;
+
+	if (n > FT_MAX_RULES)
+		return -E2BIG;
+	for (__u32 i = 0; i < n; i++) {
+		err = ft_dp_update(dp->skel->maps.ft_rules, i, &rules[i]);
+		if (err)
+			return err;
+	}
+	err = ft_dp_read_config(dp, &cfg);
+	if (err)
+		return err;
+	cfg.rule_count = n;
+	cfg.rule_gen++;
+	return ft_dp_write_config(dp, &cfg);
+}
+
+int ft_dp_read_stats(const struct ft_datapath *dp, struct ft_stats *sum)
+{
+	struct ft_stats *per = calloc(dp->nr_cpus, sizeof(*per));
+	__u64 *out = (__u64 *)sum;
+	int err;
+
+	if (!per)
+		return -ENOMEM;
+	err = ft_dp_lookup(dp->skel->maps.ft_stats, 0, per);
+	memset(sum, 0, sizeof(*sum));
+	for (__u32 c = 0; !err && c < dp->nr_cpus; c++) {
+		const __u64 *in = (const __u64 *)&per[c];
+
+		for (size_t i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
+			out[i] += in[i];
+	}
+	free(per);
+	return err;
+}
