@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Test helpers: load the datapath unpinned, build packets, run them, read the table. */
+#ifndef FT_TEST_H
+#define FT_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "datapath.h"
+
+/* BPF_PROG_TEST_RUN return codes, as the programs return them. */
+#define FT_XDP_DROP 1
+#define FT_XDP_PASS 2
+#define FT_XDP_REDIRECT 4
+#define FT_TC_OK 0
+#define FT_TC_SHOT 2
+#define FT_TC_REDIRECT 7
+
+enum ft_test_prog {
+	FT_T_XDP = 0,
+	FT_T_TC_IN,
+	FT_T_TC_OUT,
+};
+
+/* Loads a table of `conns` connections on one CPU (the test is pinned to CPU 0). */
+void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1);
+
+/* Runs one packet through a program; returns the program's return code. */
+__u32 ft_test_run(struct ft_datapath *dp, enum ft_test_prog prog, const void *pkt, size_t len);
+
+/* What to build: Ethernet, optional VLAN tags, IPv4 or IPv6, L4. */
+struct ft_spec {
+	int family; /* 4 or 6 */
+	const char *src, *dst;
+	__u8 proto;
+	__u16 sport, dport; /* host order; the ICMP echo id is sport */
+	__u8 tcp_flags;
+	__u8 icmp_type; /* for ICMP/ICMPv6 */
+	int nvlan;
+	__u16 vlan_id[2];
+	__u16 vlan_proto[2]; /* 0: 802.1Q */
+	int ip4_opt_words;   /* IPv4 options, 32-bit words of NOP */
+	int nexthdrs;	     /* IPv6: hop-by-hop, routing, dest opts in turn, before any fragment */
+	int frag;	     /* 0: none; 1: first fragment; 2: non-first fragment */
+	int payload;	     /* bytes after the L4 header */
+};
+
+/* Writes the frame into buf (at least 1514 bytes); returns its length. */
+size_t ft_build(const struct ft_spec *s, __u8 *buf);
+
+/* Builds and runs; returns the program's return code. */
+__u32 ft_send(struct ft_datapath *dp, enum ft_test_prog prog, const struct ft_spec *s);
+
+/*
+ * Finds the live connection of (src, sport) -> (dst, dport) in either
+ * orientation. *src_side tells which side of the key src is. NULL: none.
+ */
+struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone,
+			int *src_side, __u32 *bucket, int *slot);
+
+/* Live connections in the table. */
+__u32 ft_count_live(struct ft_datapath *dp);
+
+struct ft_stats ft_stats_of(struct ft_datapath *dp);
+
+/* Makes every live entry look `secs` seconds older. */
+void ft_age_all(struct ft_datapath *dp, __u32 secs);
+
+#endif
