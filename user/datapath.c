@@ -256,6 +256,14 @@ int ft_dp_set_rules(const struct ft_datapath *dp, const struct ft_rule *rules, _
 	return ft_dp_write_config(dp, &cfg);
 }
 
+int ft_dp_add_tx_port(const struct ft_datapath *dp, __u32 ifindex)
+{
+	int err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.ft_tx_ports), &ifindex, &ifindex,
+				      BPF_ANY);
+
+	return err ? -errno : 0;
+}
+
 int ft_dp_read_stats(const struct ft_datapath *dp, struct ft_stats *sum)
 {
 	struct ft_stats *per = calloc(dp->nr_cpus, sizeof(*per));

@@ -42,6 +42,8 @@ int ft_dp_read_zone(const struct ft_datapath *dp, __u16 zone, struct ft_zone *z)
 int ft_dp_set_if_zone(const struct ft_datapath *dp, __u32 ifindex, __u16 zone);
 /* Replaces the rule list and bumps the generation so connections pick it up. */
 int ft_dp_set_rules(const struct ft_datapath *dp, const struct ft_rule *rules, __u32 n);
+/* Lets XDP redirect to ifindex (TC redirects need no registration). */
+int ft_dp_add_tx_port(const struct ft_datapath *dp, __u32 ifindex);
 /* Sums the per-CPU event counters. */
 int ft_dp_read_stats(const struct ft_datapath *dp, struct ft_stats *sum);
 
