@@ -58,6 +58,26 @@ static int ft_dp_geometry(struct ft_datapath *dp, const struct ft_dp_opts *o)
 	return 0;
 }
 
+/*
+ * libbpf 1.1 refuses to reuse a pinned devmap: the kernel adds
+ * BPF_F_RDONLY_PROG to its flags, so they never compare equal. That map
+ * is reused by fd instead, and pinned by hand after load.
+ */
+static int ft_dp_reuse_devmap(struct bpf_map *map, const char *path, int *pin_after)
+{
+	int fd, err;
+
+	*pin_after = 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		*pin_after = errno == ENOENT;
+		return *pin_after ? 0 : -errno;
+	}
+	err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return err;
+}
+
 static int ft_dp_pin_paths(struct ft_datapath *dp, const char *dir)
 {
 	struct bpf_map *map;
@@ -70,12 +90,65 @@ static int ft_dp_pin_paths(struct ft_datapath *dp, const char *dir)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
-		err = bpf_map__set_pin_path(map, path);
-		if (err)
-			return err;
 		if (access(path, F_OK) == 0)
 			dp->reused = 1;
+		if (map == dp->skel->maps.ft_tx_ports)
+			err = ft_dp_reuse_devmap(map, path, &dp->pin_devmap);
+		else
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
 	}
+	return 0;
+}
+
+static int ft_dp_pin_devmap(struct ft_datapath *dp, const char *dir)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!dp->pin_devmap)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, FT_MAP_TX_PORTS) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	err = bpf_map__pin(dp->skel->maps.ft_tx_ports, path);
+	if (err)
+		pr_err("cannot pin %s: %s\n", path, strerror(-err));
+	return err;
+}
+
+/*
+ * A pinned table keeps its size across reloads: its connections are the
+ * point of keeping it. Resizing takes an unload.
+ */
+static int ft_dp_adopt_pinned_size(struct ft_datapath *dp, const char *dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, FT_MAP_CONNS) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	if (info.max_entries % dp->nr_cpus) {
+		pr_err("the pinned table in %s was made for another CPU count; run 'flowtier "
+		       "unload' to start afresh\n",
+		       dir);
+		return -EINVAL;
+	}
+	if (info.max_entries != dp->nr_buckets)
+		pr_warn("keeping the pinned table's %u connections; run 'flowtier unload' to "
+			"resize it\n",
+			info.max_entries * FT_SLOTS);
+	dp->nr_buckets = info.max_entries;
+	dp->cpu_buckets = info.max_entries / dp->nr_cpus;
 	return 0;
 }
 
@@ -147,7 +220,10 @@ int ft_dp_open(struct ft_datapath *dp, const struct ft_dp_opts *o)
 		pr_err("cannot open the BPF object: %s\n", strerror(errno));
 		return err;
 	}
-	err = bpf_map__set_max_entries(dp->skel->maps.ft_conns, dp->nr_buckets);
+	if (o->pin_dir)
+		err = ft_dp_adopt_pinned_size(dp, o->pin_dir);
+	if (!err)
+		err = bpf_map__set_max_entries(dp->skel->maps.ft_conns, dp->nr_buckets);
 	if (!err && o->pin_dir)
 		err = ft_dp_pin_paths(dp, o->pin_dir);
 	if (!err) {
@@ -158,6 +234,8 @@ int ft_dp_open(struct ft_datapath *dp, const struct ft_dp_opts *o)
 					    "run 'flowtier unload' first)"
 					  : "");
 	}
+	if (!err && o->pin_dir)
+		err = ft_dp_pin_devmap(dp, o->pin_dir);
 	if (!err)
 		err = ft_dp_init_config(dp, o);
 	if (!err)

@@ -26,7 +26,8 @@ struct ft_datapath {
 	__u32 nr_buckets;
 	__u32 nr_cpus;
 	__u32 cpu_buckets;
-	int reused; /* 1: the maps were pinned already and were reused */
+	int reused;	/* 1: the maps were pinned already and were reused */
+	int pin_devmap; /* ft_tx_ports is pinned by hand after load */
 };
 
 extern const struct ft_timeouts ft_default_timeouts;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpffs.h"
 #include "datapath.h"
 #include "log.h"
 
@@ -13,12 +14,21 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: flowtier COMMAND [OPTIONS]\n"
+	fprintf(f,
+		"usage: flowtier COMMAND [OPTIONS]\n"
 		   "\n"
 		   "commands:\n"
 		   "  check [--conns N]   load the datapath into the kernel (verifier included),\n"
 		   "                      print the table's geometry, and unload it again\n"
-		   "  help                show this text\n");
+		   "  load [--conns N]    load the datapath and pin its maps and programs under\n"
+		   "                      " FT_PIN_DIR " (reused when already there)\n"
+		   "  unload              remove what 'load' pinned\n"
+		   "\n"
+		   "options:\n"
+		   "  --conns N           connections in the whole table (default %u)\n"
+		   "  --pin-dir DIR       pin under DIR instead of " FT_PIN_DIR " (tests)\n"
+		   "  help                show this text\n",
+		FT_DEFAULT_CONNS);
 }
 
 static int parse_u32(const char *flag, const char *s, __u32 *out)
@@ -37,31 +47,104 @@ static int parse_u32(const char *flag, const char *s, __u32 *out)
 	return 0;
 }
 
-static int do_check(int argc, char **argv)
+struct ft_cmd_opts {
+	struct ft_dp_opts dp;
+	const char *pin_dir;
+};
+
+static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "conns", required_argument, NULL, 'c' },
+		{ "pin-dir", required_argument, NULL, 'p' },
 		{ 0 },
 	};
-	struct ft_dp_opts o = {};
-	struct ft_datapath dp;
-	int opt, err;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-		if (opt != 'c' || parse_u32("--conns", optarg, &o.conns)) {
-			usage(stderr);
-			return FT_EXIT_USAGE;
+	o->pin_dir = FT_PIN_DIR;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			if (parse_u32("--conns", optarg, &o->dp.conns))
+				return -EINVAL;
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		default:
+			return -EINVAL;
 		}
 	}
-	err = ft_dp_open(&dp, &o);
-	if (err)
-		return 1;
-	printf("datapath loaded: %u CPUs x %u buckets x %d slots = %u connections, %zu bytes per "
-	       "connection\n",
-	       dp.nr_cpus, dp.cpu_buckets, FT_SLOTS, dp.nr_buckets * FT_SLOTS,
+	if (optind < argc) {
+		pr_err("unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void print_geometry(const struct ft_datapath *dp)
+{
+	printf("%u CPUs x %u buckets x %d slots = %u connections, %zu bytes per connection\n",
+	       dp->nr_cpus, dp->cpu_buckets, FT_SLOTS, dp->nr_buckets * FT_SLOTS,
 	       sizeof(struct ft_bucket) / FT_SLOTS);
+}
+
+static int do_check(int argc, char **argv)
+{
+	struct ft_cmd_opts o = {};
+	struct ft_datapath dp;
+
+	if (parse_opts(argc, argv, &o)) {
+		usage(stderr);
+		return FT_EXIT_USAGE;
+	}
+	if (ft_dp_open(&dp, &o.dp))
+		return 1;
+	printf("datapath loaded: ");
+	print_geometry(&dp);
 	ft_dp_close(&dp);
 	return 0;
+}
+
+static int do_load(int argc, char **argv)
+{
+	struct ft_cmd_opts o = {};
+	struct ft_datapath dp;
+	int err;
+
+	if (parse_opts(argc, argv, &o)) {
+		usage(stderr);
+		return FT_EXIT_USAGE;
+	}
+	if (ft_bpffs_prepare(o.pin_dir))
+		return 1;
+	o.dp.pin_dir = o.pin_dir;
+	if (ft_dp_open(&dp, &o.dp))
+		return 1;
+	err = ft_bpffs_pin_programs(dp.skel, o.pin_dir);
+	if (!err) {
+		printf("%s %s: ", dp.reused ? "reused" : "pinned", o.pin_dir);
+		print_geometry(&dp);
+	}
+	ft_dp_close(&dp);
+	return err ? 1 : 0;
+}
+
+static int do_unload(int argc, char **argv)
+{
+	struct ft_cmd_opts o = {};
+	int err;
+
+	if (parse_opts(argc, argv, &o)) {
+		usage(stderr);
+		return FT_EXIT_USAGE;
+	}
+	err = ft_bpffs_remove(o.pin_dir);
+	if (err == -ENOENT) {
+		pr_err("nothing of flowtier's is pinned in %s\n", o.pin_dir);
+		return 1;
+	}
+	return err ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -71,6 +154,10 @@ int main(int argc, char **argv)
 	ft_log_route_libbpf();
 	if (!strcmp(cmd, "check"))
 		return do_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "load"))
+		return do_load(argc - 1, argv + 1);
+	if (!strcmp(cmd, "unload"))
+		return do_unload(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

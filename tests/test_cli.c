@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The flowtier binary, checked from outside with bpftool. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FT_BIN "build/flowtier"
+
+static char dir[64];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/flowtier-test-%d", getpid());
+}
+
+static void teardown(void)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), FT_BIN " unload --pin-dir %s >/dev/null 2>&1", dir);
+	(void)!system(cmd);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+/* Runs a shell command; returns its exit status and its output (stdout + stderr). */
+static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char out[1 << 20];
+
+Test(cli, load_pins_maps_whose_fields_bpftool_shows_by_name)
+{
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert(strstr(out, "pinned ") && strstr(out, "1024 connections, 128 bytes per connection"),
+		  "%s", out);
+	cr_assert_eq(run(out, sizeof(out), "bpftool map dump pinned %s/ft_stats", dir), 0);
+	cr_assert(strstr(out, "\"malformed\"") && strstr(out, "\"evicted\"") &&
+			  strstr(out, "\"insert_failed\""),
+		  "%s", out);
+	cr_assert_eq(run(out, sizeof(out), "bpftool map dump pinned %s/ft_timeouts", dir), 0);
+	cr_assert(strstr(out, "\"secs\": [120,432000,120,10,30,120,30,30,60,600"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), "bpftool map lookup pinned %s/ft_conns key 0 0 0 0", dir),
+		     0);
+	cr_assert(strstr(out, "\"last_tick\"") && strstr(out, "\"slot\"") &&
+			  strstr(out, "\"packets\"") && strstr(out, "\"zone\""),
+		  "%s", out);
+	cr_assert_eq(run(out, sizeof(out), "stat -c %%a %s", dir), 0);
+	cr_assert_str_eq(out, "700\n", "pinned maps are root-only");
+}
+
+/* A 64-byte UDP/IPv4 frame 198.18.0.1:1000 -> 198.18.0.2:53 as bpftool's data_in. */
+static void write_frame(const char *path)
+{
+	static const unsigned char frame[64] = {
+		0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+		0x03, 0xe8, 0, 53, 0, 30,
+	};
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(frame, 1, sizeof(frame), f), sizeof(frame));
+	fclose(f);
+}
+
+Test(cli, a_reload_reuses_the_pinned_table_and_keeps_its_connections)
+{
+	char frame[64];
+
+	snprintf(frame, sizeof(frame), "/tmp/flowtier-frame-%d", getpid());
+	write_frame(frame);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert_eq(run(out, sizeof(out), "bpftool prog run pinned %s/ft_xdp data_in %s repeat 3",
+			 dir, frame),
+		     0, "%s", out);
+	cr_assert(strstr(out, "Return value: 2"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 4096 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert(strstr(out, "keeping the pinned table's 1024 connections") &&
+			  strstr(out, "reused "),
+		  "%s", out);
+	cr_assert_eq(run(out, sizeof(out),
+			 "bpftool -j map dump pinned %s/ft_stats | grep -o '\"created\": *[0-9]*'",
+			 dir),
+		     0, "%s", out);
+	/* One connection, created once, on whichever CPU ran it; the others say 0. */
+	cr_assert(strstr(out, "\"created\":1"), "%s", out);
+	unlink(frame);
+}
+
+Test(cli, unload_removes_every_pin_and_says_so_when_there_is_nothing)
+{
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", dir), 0, "%s", out);
+	cr_assert_neq(access(dir, F_OK), 0, "%s is gone", dir);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", dir), 1);
+	cr_assert(strstr(out, "error: nothing of flowtier's is pinned in "), "%s", out);
+}
+
+Test(cli, bad_flags_and_commands_exit_2_with_a_clear_message)
+{
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns lots"), 2);
+	cr_assert(strstr(out, "flowtier: error: bad value 'lots' for --conns: expected a whole "
+			      "number from 0 to 4294967295"),
+		  "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns -5"), 2);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " frobnicate"), 2);
+	cr_assert(strstr(out, "flowtier: error: unknown command 'frobnicate'"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --bogus"), 2);
+	cr_assert(strstr(out, "usage: flowtier COMMAND"), "%s", out);
+}

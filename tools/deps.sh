@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian packages flowtier needs; does nothing when all are present.
+set -eu
+PKGS="clang llvm make gcc pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+libcriterion-dev libmnl-dev libmicrohttpd-dev iproute2"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages:$missing; run 'make deps' as root to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
