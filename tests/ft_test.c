@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,7 +24,8 @@ void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1)
 	cr_assert_eq(ft_dp_open(dp, &o), 0, "cannot load the datapath");
 }
 
-__u32 ft_test_run(struct ft_datapath *dp, enum ft_test_prog prog, const void *pkt, size_t len)
+int ft_test_try_run(struct ft_datapath *dp, enum ft_test_prog prog, const void *pkt, size_t len,
+		    __u32 *retval, void *out, __u32 *out_len)
 {
 	struct bpf_program *progs[] = {
 		[FT_T_XDP] = dp->skel->progs.ft_xdp,
@@ -30,11 +33,43 @@ __u32 ft_test_run(struct ft_datapath *dp, enum ft_test_prog prog, const void *pk
 		[FT_T_TC_OUT] = dp->skel->progs.ft_tc_egress,
 	};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .repeat = 1);
-	int err = bpf_prog_test_run_opts(bpf_program__fd(progs[prog]), &opts);
+	int err;
+
+	if (out) {
+		opts.data_out = out;
+		opts.data_size_out = FT_FRAME_MAX;
+	}
+	err = bpf_prog_test_run_opts(bpf_program__fd(progs[prog]), &opts);
+	if (err)
+		return -errno;
+	*retval = opts.retval;
+	if (out_len)
+		*out_len = opts.data_size_out;
+	return 0;
+}
+
+__u32 ft_test_run(struct ft_datapath *dp, enum ft_test_prog prog, const void *pkt, size_t len)
+{
+	__u32 ret = 0;
+	int err = ft_test_try_run(dp, prog, pkt, len, &ret, NULL, NULL);
 
 	cr_assert_eq(err, 0, "BPF_PROG_TEST_RUN of a %zu-byte packet failed: %s", len,
-		     strerror(errno));
-	return opts.retval;
+		     strerror(-err));
+	return ret;
+}
+
+void ft_test_reset(struct ft_datapath *dp)
+{
+	struct ft_stats *zero = calloc(dp->nr_cpus, sizeof(*zero));
+	__u32 key = 0;
+
+	cr_assert_not_null(zero);
+	memset(dp->buckets, 0, (size_t)dp->nr_buckets * sizeof(*dp->buckets));
+	memset(dp->zones, 0, FT_MAX_ZONES * sizeof(*dp->zones));
+	dp->skel->bss->ft_sweep_cursor = 0;
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(dp->skel->maps.ft_stats), &key, zero, BPF_ANY),
+		     0, "cannot clear ft_stats: %s", strerror(errno));
+	free(zero);
 }
 
 static void put16(__u8 *p, __u16 v)
@@ -119,6 +154,14 @@ static size_t build_ipv6(const struct ft_spec *s, __u8 *p)
 		put16(p + off + 2, s->frag == 2 ? (1480 | 1) : 1); /* offset | M */
 		off += 8;
 	}
+	if (s->ah) {
+		*nh = 51;
+		nh = p + off;
+		memset(p + off, 0, 24);
+		p[off + 1] = 4;		 /* (4 + 2) * 4 = 24 bytes: 12 fixed, a 96-bit ICV */
+		put16(p + off + 4, 0x100); /* SPI 0x100 */
+		off += 24;
+	}
 	*nh = s->proto;
 	l4 = build_l4(s, p + off);
 	put16(p + 4, off - 40 + l4);
@@ -138,8 +181,15 @@ size_t ft_build(const struct ft_spec *s, __u8 *buf)
 		put16(buf + off + 2, s->vlan_id[i]);
 		off += 4;
 	}
-	put16(buf + off, s->family == 6 ? 0x86dd : 0x0800);
+	if (s->ethertype)
+		put16(buf + off, s->ethertype);
+	else
+		put16(buf + off, s->family == 6 ? 0x86dd : 0x0800);
 	off += 2;
+	if (s->family != 4 && s->family != 6) {
+		memset(buf + off, 0xab, s->payload);
+		return off + s->payload;
+	}
 	return off + (s->family == 6 ? build_ipv6(s, buf + off) : build_ipv4(s, buf + off));
 }
 

@@ -28,21 +28,43 @@ void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1)
 /* Runs one packet through a program; returns the program's return code. */
 __u32 ft_test_run(struct ft_datapath *dp, enum ft_test_prog prog, const void *pkt, size_t len);
 
+/* The longest frame ft_build writes and ft_test_try_run hands back. */
+#define FT_FRAME_MAX 1514
+
+/*
+ * Like ft_test_run, but a frame the kernel refuses is not a failure: returns
+ * 0 or BPF_PROG_TEST_RUN's -errno. When out is not NULL it receives the frame
+ * as the program left it (room for FT_FRAME_MAX bytes) and *out_len its length.
+ */
+int ft_test_try_run(struct ft_datapath *dp, enum ft_test_prog prog, const void *pkt, size_t len,
+		    __u32 *retval, void *out, __u32 *out_len);
+
+/*
+ * Empties the table, the zones (counts and limits) and the event counters,
+ * as a fresh load would, without the second a reload spends in the verifier.
+ * The configuration, timeouts and rules stay.
+ */
+void ft_test_reset(struct ft_datapath *dp);
+
+#define FT_SPEC_MAX_VLAN 3
+
 /* What to build: Ethernet, optional VLAN tags, IPv4 or IPv6, L4. */
 struct ft_spec {
-	int family; /* 4 or 6 */
+	int family; /* 4 or 6; 0 with ethertype: a frame that is not IP */
 	const char *src, *dst;
 	__u8 proto;
 	__u16 sport, dport; /* host order; the ICMP echo id is sport */
 	__u8 tcp_flags;
 	__u8 icmp_type; /* for ICMP/ICMPv6 */
-	int nvlan;
-	__u16 vlan_id[2];
-	__u16 vlan_proto[2]; /* 0: 802.1Q */
+	int nvlan;		     /* up to FT_SPEC_MAX_VLAN; the datapath takes two */
+	__u16 vlan_id[FT_SPEC_MAX_VLAN]; /* the whole TCI: priority and DEI bits may be set */
+	__u16 vlan_proto[FT_SPEC_MAX_VLAN]; /* 0: 802.1Q */
 	int ip4_opt_words;   /* IPv4 options, 32-bit words of NOP */
 	int nexthdrs;	     /* IPv6: hop-by-hop, routing, dest opts in turn, before any fragment */
 	int frag;	     /* 0: none; 1: first fragment; 2: non-first fragment */
 	int payload;	     /* bytes after the L4 header */
+	int ah;		     /* IPv6: an authentication header (24 bytes) after any fragment header */
+	__u16 ethertype;     /* not 0: this EtherType (or 802.3 length) after the tags */
 };
 
 /* Writes the frame into buf (at least 1514 bytes); returns its length. */
