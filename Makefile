@@ -17,7 +17,7 @@ USER_HDRS := $(wildcard user/*.h)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all deps test bench clean
+.PHONY: all deps test demo bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -45,8 +45,14 @@ $(OUT)/flowtier: user/main.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h
 $(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
 	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< tests/ft_test.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
 
-test: $(OUT)/flowtier $(TEST_BINS)
+# Both work on a fresh machine: dependencies first, then the build.
+test: deps
+	$(MAKE) $(OUT)/flowtier $(TEST_BINS)
 	@sh tests/run.sh $(TEST_BINS)
+
+demo: deps
+	$(MAKE) $(OUT)/flowtier
+	@sh tools/demo.sh $(OUT)/flowtier
 
 bench: $(OUT)/flowtier.skel.h
 	$(MAKE) -C tools/bench OUT=$(abspath $(OUT))/bench TOP=$(abspath .)

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "bpffs.h"
+#include "ct.h"
 #include "datapath.h"
 #include "log.h"
+#include "table.h"
 
 #define FT_EXIT_USAGE 2
 
@@ -23,6 +25,7 @@ static void usage(FILE *f)
 		   "  load [--conns N]    load the datapath and pin its maps and programs under\n"
 		   "                      " FT_PIN_DIR " (reused when already there)\n"
 		   "  unload              remove what 'load' pinned\n"
+		   "  ct                  list the connections in the pinned table\n"
 		   "\n"
 		   "options:\n"
 		   "  --conns N           connections in the whole table (default %u)\n"
@@ -130,6 +133,33 @@ static int do_load(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+static int ct_print_one(const struct ft_conn *c, __u32 bucket, void *arg)
+{
+	(void)bucket;
+	ft_ct_print(stdout, c);
+	(*(unsigned long *)arg)++;
+	return 0;
+}
+
+static int do_ct(int argc, char **argv)
+{
+	struct ft_cmd_opts o = {};
+	struct ft_table t;
+	unsigned long n = 0;
+
+	if (parse_opts(argc, argv, &o)) {
+		usage(stderr);
+		return FT_EXIT_USAGE;
+	}
+	if (ft_table_open(&t, o.pin_dir))
+		return 1;
+	ft_ct_print_header(stdout);
+	ft_table_for_each(&t, ct_print_one, &n);
+	printf("%lu connections in a table of %u\n", n, t.nr_buckets * FT_SLOTS);
+	ft_table_close(&t);
+	return 0;
+}
+
 static int do_unload(int argc, char **argv)
 {
 	struct ft_cmd_opts o = {};
@@ -158,6 +188,8 @@ int main(int argc, char **argv)
 		return do_load(argc - 1, argv + 1);
 	if (!strcmp(cmd, "unload"))
 		return do_unload(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ct"))
+		return do_ct(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

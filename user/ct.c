@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "ct.h"
+
+const char *ft_proto_name(__u8 proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "icmpv6";
+	case 132:
+		return "sctp";
+	case 136:
+		return "udplite";
+	}
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+const char *ft_state_name(__u8 state)
+{
+	static const char *const names[FT_STATE_MAX] = {
+		[FT_STATE_NONE] = "none",
+		[FT_STATE_NEW] = "new",
+		[FT_STATE_SYN_SENT] = "syn_sent",
+		[FT_STATE_ESTABLISHED] = "established",
+		[FT_STATE_CLOSING] = "closing",
+		[FT_STATE_CLOSED] = "closed",
+	};
+
+	return state < FT_STATE_MAX ? names[state] : "?";
+}
+
+const char *ft_verdict_name(__u8 verdict)
+{
+	static const char *const names[FT_VERDICT_MAX] = {
+		[FT_VERDICT_PASS] = "pass",
+		[FT_VERDICT_DROP] = "drop",
+		[FT_VERDICT_REDIRECT] = "redirect",
+	};
+
+	return verdict < FT_VERDICT_MAX ? names[verdict] : "?";
+}
+
+static void ft_endpoint(const struct ft_key *k, int side, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int v6 = k->family == FT_FAMILY_IPV6;
+
+	if (!inet_ntop(v6 ? AF_INET6 : AF_INET, k->addr[side], a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a, ntohs(k->port[side]));
+}
+
+void ft_ct_print_header(FILE *f)
+{
+	fprintf(f, "%-7s %5s %-46s %-46s %-11s %-8s %10s %12s %10s %12s\n", "proto", "zone",
+		"from", "to", "state", "verdict", "pkts", "bytes", "reply-pkts", "reply-bytes");
+}
+
+void ft_ct_print(FILE *f, const struct ft_conn *c)
+{
+	int o = c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
+	char p[8], from[64], to[64];
+
+	ft_endpoint(&c->key, o, from, sizeof(from));
+	ft_endpoint(&c->key, !o, to, sizeof(to));
+	fprintf(f, "%-7s %5u %-46s %-46s %-11s %-8s %10llu %12llu %10llu %12llu%s\n",
+		ft_proto_name(c->key.proto, p, sizeof(p)), c->key.zone, from, to,
+		ft_state_name(c->state), ft_verdict_name(c->verdict),
+		(unsigned long long)c->dir[o].packets, (unsigned long long)c->dir[o].bytes,
+		(unsigned long long)c->dir[!o].packets, (unsigned long long)c->dir[!o].bytes,
+		c->flags & FT_CONN_FRAGMENT ? " frag" : "");
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Human-readable connection lines. */
+#ifndef FT_CT_H
+#define FT_CT_H
+
+#include <stdio.h>
+#include "flowtier/abi.h"
+
+const char *ft_proto_name(__u8 proto, char *buf, size_t len);
+const char *ft_state_name(__u8 state);
+const char *ft_verdict_name(__u8 verdict);
+
+void ft_ct_print_header(FILE *f);
+/* One line, the side that opened the connection first. */
+void ft_ct_print(FILE *f, const struct ft_conn *c);
+
+#endif
