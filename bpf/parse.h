@@ -170,12 +170,17 @@ static __always_inline int ft_ipv6_ext(void *data, void *end, __u32 *off, __u8 *
 			return FT_FAIL(out, FT_PARSED_MALFORMED, FT_MAL_EXTHDR_TRUNC);
 		*nh = oh->nexthdr;
 		*off += (oh->hdrlen + 1) * 8;
+		/* All of it, not only its first two bytes: a cut in the last one is no L4 fault. */
+		if (data + *off > end)
+			return FT_FAIL(out, FT_PARSED_MALFORMED, FT_MAL_EXTHDR_TRUNC);
 		return 0;
 	case FT_IPPROTO_AH:
 		if ((void *)(oh + 1) > end)
 			return FT_FAIL(out, FT_PARSED_MALFORMED, FT_MAL_EXTHDR_TRUNC);
 		*nh = oh->nexthdr;
 		*off += (oh->hdrlen + 2) * 4;
+		if (data + *off > end)
+			return FT_FAIL(out, FT_PARSED_MALFORMED, FT_MAL_EXTHDR_TRUNC);
 		return 0;
 	case FT_NEXTHDR_FRAGMENT:
 		if ((void *)(fh + 1) > end)
