@@ -52,7 +52,7 @@ test: deps
 
 demo: deps
 	$(MAKE) $(OUT)/flowtier
-	@sh tools/demo.sh $(OUT)/flowtier
+	@bash tools/demo.sh $(OUT)/flowtier
 
 bench: $(OUT)/flowtier.skel.h
 	$(MAKE) -C tools/bench OUT=$(abspath $(OUT))/bench TOP=$(abspath .)

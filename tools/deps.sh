@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages flowtier needs; does nothing when all are present.
 set -eu
-PKGS="clang llvm make gcc libc6-dev bpftool libbpf-dev libelf-dev zlib1g-dev libcriterion-dev iproute2 iputils-ping"
+PKGS="clang make gcc libc6-dev bpftool libbpf-dev libelf-dev zlib1g-dev libcriterion-dev iproute2 iputils-ping"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
