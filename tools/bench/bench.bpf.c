@@ -9,7 +9,7 @@
 #include <bpf/bpf_endian.h>
 #include "bench.h"
 
-#define BENCH_ETH_P_IP 0x0800
+#define BENCH_ETH_P_IP	0x0800
 #define BENCH_PROTO_TCP 6
 #define BENCH_PROTO_UDP 17
 

@@ -19,9 +19,9 @@ enum bench_target {
  * Flow i is 198.18.0.(1 + i / 65536):(i % 65536) -> 198.19.0.1:7777,
  * UDP: 4M flows fit, and every address stays in 198.18.0.0/15.
  */
-#define BENCH_SRC_NET 0xc6120001u /* 198.18.0.1 */
-#define BENCH_DST_ADDR 0xc6130001u /* 198.19.0.1 */
-#define BENCH_DST_PORT 7777
+#define BENCH_SRC_NET	0xc6120001u /* 198.18.0.1 */
+#define BENCH_DST_ADDR	0xc6130001u /* 198.19.0.1 */
+#define BENCH_DST_PORT	7777
 #define BENCH_MAX_FLOWS (1u << 22)
 
 /*
