@@ -69,30 +69,24 @@ static __always_inline void ft_make_key(const struct ft_pkt *p, __u16 zone, stru
 	c->fragment = p->fragment;
 }
 
-static __always_inline __u64 ft_rotl(__u64 x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
 /*
- * Keyed multiply-rotate hash over the key's five words. The 128-bit seed
- * is random per table, so bucket placement cannot be predicted from the
- * outside; it is not a cryptographic PRF.
+ * NH (as in UMAC) over the key's ten 32-bit words, keyed by the table's
+ * random seed: five independent multiplies, so the latency is about one.
+ * NH is almost-universal, so without the seed nobody can aim connections
+ * at one bucket; the final multiply spreads its bits over tag and index.
  */
 static __always_inline __u64 ft_hash(const struct ft_key *k, const struct ft_config *cfg)
 {
-	const __u64 *w = (const __u64 *)k;
-	__u64 h = cfg->seed[0];
+	const __u32 *w = (const __u32 *)k;
+	const __u32 *s = (const __u32 *)cfg->seed;
+	__u64 h = 0;
 
 #pragma unroll
-	for (int i = 0; i < 5; i++) {
-		h ^= w[i] ^ cfg->seed[1];
-		h *= 0x9E3779B97F4A7C15ull;
-		h = ft_rotl(h, 29);
-	}
-	h ^= h >> 32;
-	h *= 0xD6E8FEB86659FD93ull;
-	h ^= h >> 32;
+	for (int i = 0; i < 10; i += 2)
+		h += (__u64)(__u32)(w[i] + s[i]) * (__u32)(w[i + 1] + s[i + 1]);
+	h ^= cfg->seed[5];
+	h *= 0x9E3779B97F4A7C15ull;
+	h ^= h >> 29;
 	return h;
 }
 
@@ -103,11 +97,12 @@ static __always_inline __u32 ft_tag(__u64 h)
 	return t ? t : 1;
 }
 
+/* One branch, not five: the loads can all be in flight at once. */
 static __always_inline int ft_key_eq(const struct ft_key *a, const struct ft_key *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
 static __always_inline __u32 ft_timeout_class(__u8 proto, __u8 state)
@@ -253,8 +248,23 @@ static __always_inline int ft_zone_admit(const struct ft_config *cfg, struct ft_
 	return 0;
 }
 
-static __always_inline int ft_bucket_find(struct ft_bucket *b, const struct ft_key *k, __u32 tag)
+/*
+ * Where a connection may live: two buckets of the CPU's part, and in each
+ * a home slot that is tried first. The home slot's address depends only on
+ * the hash, so its key is fetched while the header is still on its way.
+ */
+struct ft_place {
+	struct ft_bucket *b[2];
+	__u32 tag;
+	__u32 home;
+};
+
+static __always_inline int ft_bucket_find(struct ft_bucket *b, const struct ft_key *k, __u32 tag,
+					  __u32 home)
 {
+	home &= FT_SLOTS - 1;
+	if (FT_META_TAG(b->hdr.meta[home]) == tag && ft_key_eq(&b->slot[home].key, k))
+		return home;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
 		if (FT_META_TAG(b->hdr.meta[i]) == tag && ft_key_eq(&b->slot[i].key, k))
@@ -284,9 +294,9 @@ static __always_inline void ft_pick_consider(struct ft_pick *pk, int i, __u32 cl
 }
 
 /* One pass over the header: reclaims stale slots, finds a free one and a victim. */
-static __always_inline void ft_bucket_pick(struct ft_bucket *b, const struct ft_timeouts *to,
-					   const struct ft_ctx *c, struct ft_stats *st,
-					   struct ft_pick *pk)
+static __always_inline void ft_bucket_pick(struct ft_bucket *b, __u32 home,
+					   const struct ft_timeouts *to, const struct ft_ctx *c,
+					   struct ft_stats *st, struct ft_pick *pk)
 {
 	pk->free = -1;
 	pk->victim = -1;
@@ -298,13 +308,13 @@ static __always_inline void ft_bucket_pick(struct ft_bucket *b, const struct ft_
 		__u32 age = c->now_tick - b->hdr.last_tick[i];
 
 		if (!FT_META_TAG(m)) {
-			if (pk->free < 0)
+			if (pk->free < 0 || i == (int)home)
 				pk->free = i;
 			continue;
 		}
 		if (ft_stale(to, m, b->hdr.last_tick[i], c->now_tick, 0) && ft_slot_free(b, i, m)) {
 			st->reclaimed[FT_RECLAIM_LOOKUP]++;
-			if (pk->free < 0)
+			if (pk->free < 0 || i == (int)home)
 				pk->free = i;
 			continue;
 		}
@@ -344,29 +354,66 @@ static __always_inline struct ft_conn *ft_slot_init(struct ft_bucket *b, int slo
 	return s;
 }
 
-/* Creates the connection in bucket b; NULL when its zone refuses it. */
-static __always_inline struct ft_conn *ft_conn_create(struct ft_bucket *b, __u32 tag,
+/*
+ * Free slots, counted without branches: counted inside the pick's branches,
+ * the verifier would track the count as a constant per path and explode.
+ */
+static __always_inline __u32 ft_bucket_nfree(const struct ft_bucket *b)
+{
+	__u32 n = 0;
+
+#pragma unroll
+	for (int i = 0; i < FT_SLOTS; i++)
+		n += (FT_META_TAG(b->hdr.meta[i]) - 1) >> 31; /* 1 when the tag is 0 */
+	return n;
+}
+
+/* 1 when victim a should go before victim b: not established first, then the oldest. */
+static __always_inline int ft_pick_worse(const struct ft_pick *a, const struct ft_pick *b)
+{
+	if (a->victim_est != b->victim_est)
+		return !a->victim_est;
+	return a->victim_age >= b->victim_age;
+}
+
+/*
+ * Creates the connection: in the emptier of its two buckets, else in
+ * place of the worse of the two buckets' victims.
+ * NULL when its zone refuses it.
+ */
+static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
 						      const struct ft_config *cfg,
 						      const struct ft_timeouts *to, struct ft_ctx *c,
-						      struct ft_stats *st, int *slot)
+						      struct ft_stats *st, struct ft_bucket **bout,
+						      int *slot)
 {
-	struct ft_pick pk;
+	struct ft_pick pk[2];
+	struct ft_bucket *b;
+	int w;
 
-	ft_bucket_pick(b, to, c, st, &pk);
+	ft_bucket_pick(pl->b[0], pl->home, to, c, st, &pk[0]);
+	if (pl->b[1] != pl->b[0])
+		ft_bucket_pick(pl->b[1], pl->home, to, c, st, &pk[1]);
+	else
+		pk[1] = pk[0];
 	if (!ft_zone_admit(cfg, c, st)) {
 		c->refused = 1;
 		return NULL;
 	}
-	if (pk.free < 0) {
-		__u32 v = pk.victim & (FT_SLOTS - 1);
-
-		ft_slot_free(b, v, b->hdr.meta[v]);
-		st->evicted[pk.victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
-		pk.free = v;
+	if (pk[0].free >= 0 || pk[1].free >= 0) {
+		/* The emptier bucket, so that both fill evenly. */
+		w = pk[1].free < 0 || ft_bucket_nfree(pl->b[0]) >= ft_bucket_nfree(pl->b[1]) ? 0 : 1;
+	} else {
+		w = ft_pick_worse(&pk[0], &pk[1]) ? 0 : 1;
+		b = pl->b[w];
+		pk[w].free = pk[w].victim & (FT_SLOTS - 1);
+		ft_slot_free(b, pk[w].free, b->hdr.meta[pk[w].free & (FT_SLOTS - 1)]);
+		st->evicted[pk[w].victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
 	}
 	st->created++;
-	*slot = pk.free;
-	return ft_slot_init(b, pk.free, tag, c);
+	*bout = pl->b[w];
+	*slot = pk[w].free;
+	return ft_slot_init(pl->b[w], pk[w].free, pl->tag, c);
 }
 
 static __always_inline __u8 ft_next_state(struct ft_conn *s, const struct ft_ctx *c)
@@ -443,6 +490,33 @@ static __always_inline int ft_conn_expired(struct ft_bucket *b, int slot, const 
 	return 0;
 }
 
+/* Maps x onto [0, n) with a multiply and a shift instead of a division. */
+static __always_inline __u32 ft_fastrange(__u32 x, __u32 n)
+{
+	return ((__u64)x * n) >> 32;
+}
+
+/* The two buckets and the home slot of a key, in this CPU's part. */
+static __always_inline int ft_place_of(const struct ft_config *cfg, const struct ft_key *k,
+				       struct ft_place *pl)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 h = ft_hash(k, cfg);
+	/* The second bucket comes from a remix, so it is independent of tag and first. */
+	__u64 h2 = (h ^ (h >> 31)) * 0xD6E8FEB86659FD93ull;
+	__u32 base = cpu * cfg->cpu_buckets;
+	__u32 i0 = base + ft_fastrange(h, cfg->cpu_buckets);
+	__u32 i1 = base + ft_fastrange(h2 >> 32, cfg->cpu_buckets);
+
+	if (cpu >= cfg->nr_cpus)
+		return -1;
+	pl->tag = ft_tag(h);
+	pl->home = (h >> 32) & (FT_SLOTS - 1);
+	pl->b[0] = bpf_map_lookup_elem(&ft_conns, &i0);
+	pl->b[1] = bpf_map_lookup_elem(&ft_conns, &i1);
+	return pl->b[0] && pl->b[1] ? 0 : -1;
+}
+
 /*
  * Finds or creates the packet's connection and counts the packet.
  * Returns the connection, or NULL when it was refused (zone limit) or
@@ -452,26 +526,22 @@ static __always_inline struct ft_conn *ft_track(const struct ft_config *cfg,
 						const struct ft_timeouts *to, struct ft_ctx *c,
 						struct ft_stats *st, int *created)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	__u64 h = ft_hash(&c->key, cfg);
-	__u32 tag = ft_tag(h);
+	struct ft_place pl;
 	struct ft_bucket *b;
 	struct ft_conn *s;
-	__u32 idx;
 	int slot;
 
-	if (cpu >= cfg->nr_cpus) {
+	*created = 0;
+	if (ft_place_of(cfg, &c->key, &pl)) {
 		st->insert_failed[FT_FAIL_NO_CPU_PART]++;
 		return NULL;
 	}
-	/* Multiply-shift maps the hash onto the part without a division. */
-	idx = cpu * cfg->cpu_buckets + (((h & 0xffffffff) * cfg->cpu_buckets) >> 32);
-	b = bpf_map_lookup_elem(&ft_conns, &idx);
-	if (!b)
-		return NULL;
-
-	slot = ft_bucket_find(b, &c->key, tag);
-	*created = 0;
+	b = pl.b[0];
+	slot = ft_bucket_find(b, &c->key, pl.tag, pl.home);
+	if (slot < 0 && pl.b[1] != pl.b[0]) {
+		b = pl.b[1];
+		slot = ft_bucket_find(b, &c->key, pl.tag, pl.home);
+	}
 	if (slot >= 0) {
 		s = &b->slot[slot & (FT_SLOTS - 1)];
 		if (!ft_conn_expired(b, slot, s, to, c, st)) {
@@ -479,7 +549,7 @@ static __always_inline struct ft_conn *ft_track(const struct ft_config *cfg,
 			return s;
 		}
 	}
-	s = ft_conn_create(b, tag, cfg, to, c, st, &slot);
+	s = ft_conn_create(&pl, cfg, to, c, st, &b, &slot);
 	if (!s)
 		return NULL;
 	*created = 1;

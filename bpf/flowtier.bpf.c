@@ -28,13 +28,14 @@ struct ft_job {
 	__u8 pad[7];
 };
 
-static __always_inline __u16 ft_zone_of(const struct ft_pkt *p, __u32 ifindex)
+static __always_inline __u16 ft_zone_of(const struct ft_pkt *p, __u32 ifindex,
+					 const struct ft_config *cfg)
 {
 	__u32 *z;
 
 	if (p->vlan_depth)
 		return p->vlan_id;
-	if (ifindex >= FT_MAX_IFINDEX)
+	if (!cfg->if_zones || ifindex >= FT_MAX_IFINDEX)
 		return 0;
 	z = bpf_map_lookup_elem(&ft_if_zone, &ifindex);
 	return z ? (__u16)*z : 0;
@@ -54,10 +55,20 @@ static __always_inline void ft_count_parse_failure(struct ft_stats *st,
 }
 
 /*
- * Everything after parsing. A global function, so the verifier checks it
- * once instead of once per parse path.
+ * The parse result goes through a per-CPU scratch map value rather than
+ * the stack: the verifier does not track map memory, so every parse path
+ * reaches the tracker in the same state and the tracker is verified once,
+ * inline. (A global function would do the same at the cost of a call.)
  */
-__noinline int ft_handle(struct ft_job *job)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ft_job);
+	__uint(max_entries, 1);
+} ft_scratch SEC(".maps");
+
+/* Everything after parsing: zone, connection, verdict. */
+static __always_inline void ft_handle(struct ft_job *job)
 {
 	struct ft_ctx c = {};
 	struct ft_timeouts *to;
@@ -67,24 +78,20 @@ __noinline int ft_handle(struct ft_job *job)
 	__u32 zero = 0;
 	int created;
 
-	if (!job)
-		return 0;
-	job->verdict = FT_VERDICT_PASS;
-	job->redirect_ifindex = 0;
 	st = bpf_map_lookup_elem(&ft_stats, &zero);
 	cfg = bpf_map_lookup_elem(&ft_config, &zero);
 	to = bpf_map_lookup_elem(&ft_timeouts, &zero);
 	if (!st || !cfg || !to)
-		return 0;
+		return;
 	if (job->hook < FT_HOOK_MAX)
 		st->packets[job->hook]++;
 	/* Whatever does not parse passes, counted by its reason. */
 	if (job->parsed.result != FT_PARSED_IP) {
 		ft_count_parse_failure(st, &job->parsed);
 		st->verdict[FT_VERDICT_PASS]++;
-		return 0;
+		return;
 	}
-	ft_make_key(&job->pkt, ft_zone_of(&job->pkt, job->ifindex), &c);
+	ft_make_key(&job->pkt, ft_zone_of(&job->pkt, job->ifindex, cfg), &c);
 	c.len = job->len;
 	c.now_ns = bpf_ktime_get_coarse_ns();
 	c.now_tick = c.now_ns >> FT_TICK_SHIFT;
@@ -98,54 +105,60 @@ __noinline int ft_handle(struct ft_job *job)
 		job->verdict = FT_VERDICT_DROP;
 	}
 	st->verdict[job->verdict & 3]++;
-	return 0;
 }
 
-static __always_inline void ft_process(void *data, void *end, __u32 len, __u32 ifindex,
-				       int vlan_tci_meta, int hook, struct ft_job *job)
+/* Parses and tracks one packet; the verdict is in the returned job (NULL: pass). */
+static __always_inline struct ft_job *ft_process(void *data, void *end, __u32 len,
+						 __u32 ifindex, int vlan_tci_meta, int hook)
 {
-	__builtin_memset(job, 0, sizeof(*job));
+	__u32 zero = 0;
+	struct ft_job *job = bpf_map_lookup_elem(&ft_scratch, &zero);
+
+	if (!job)
+		return NULL;
+	__builtin_memset(&job->pkt, 0, sizeof(job->pkt));
 	ft_parse(data, end, vlan_tci_meta, &job->pkt, &job->parsed);
 	job->len = len;
 	job->ifindex = ifindex;
 	job->hook = hook;
+	job->verdict = FT_VERDICT_PASS;
+	job->redirect_ifindex = 0;
 	ft_handle(job);
+	return job;
 }
 
 SEC("xdp")
 int ft_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ft_job r;
+	struct ft_job *r = ft_process(data, end, end - data, ctx->ingress_ifindex, -1, FT_HOOK_XDP);
+	struct ft_stats *st;
 	__u32 zero = 0;
 
-	ft_process(data, end, end - data, ctx->ingress_ifindex, -1, FT_HOOK_XDP, &r);
-	if (r.verdict == FT_VERDICT_DROP)
-		return XDP_DROP;
-	if (r.verdict != FT_VERDICT_REDIRECT)
+	if (!r || r->verdict == FT_VERDICT_PASS)
 		return XDP_PASS;
-	if (!bpf_map_lookup_elem(&ft_tx_ports, &r.redirect_ifindex)) {
-		struct ft_stats *st = bpf_map_lookup_elem(&ft_stats, &zero);
-
+	if (r->verdict == FT_VERDICT_DROP)
+		return XDP_DROP;
+	if (!bpf_map_lookup_elem(&ft_tx_ports, &r->redirect_ifindex)) {
+		st = bpf_map_lookup_elem(&ft_stats, &zero);
 		if (st)
 			st->redirect_failed++;
 		return XDP_PASS;
 	}
-	return bpf_redirect_map(&ft_tx_ports, r.redirect_ifindex, XDP_PASS);
+	return bpf_redirect_map(&ft_tx_ports, r->redirect_ifindex, XDP_PASS);
 }
 
 static __always_inline int ft_tc(struct __sk_buff *skb, __u32 ifindex, int hook)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	int vlan = skb->vlan_present ? (int)(skb->vlan_tci & 0xffff) : -1;
-	struct ft_job r;
+	struct ft_job *r = ft_process(data, end, skb->len, ifindex, vlan, hook);
 
-	ft_process(data, end, skb->len, ifindex, vlan, hook, &r);
-	if (r.verdict == FT_VERDICT_DROP)
+	if (!r || r->verdict == FT_VERDICT_PASS)
+		return FT_TC_ACT_OK;
+	if (r->verdict == FT_VERDICT_DROP)
 		return FT_TC_ACT_SHOT;
-	if (r.verdict == FT_VERDICT_REDIRECT)
-		return bpf_redirect(r.redirect_ifindex, 0);
-	return FT_TC_ACT_OK;
+	return bpf_redirect(r->redirect_ifindex, 0);
 }
 
 SEC("tc")

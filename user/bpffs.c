@@ -25,6 +25,15 @@ static const char *const ft_pinned_progs[] = {
 	FT_PROG_XDP, FT_PROG_TC_INGRESS, FT_PROG_TC_EGRESS,
 };
 
+int ft_bpffs_is_pinned_map(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ft_pinned_maps) / sizeof(ft_pinned_maps[0]); i++) {
+		if (!strcmp(name, ft_pinned_maps[i]))
+			return 1;
+	}
+	return 0;
+}
+
 static int ft_is_bpffs(const char *path)
 {
 	struct statfs st;

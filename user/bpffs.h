@@ -9,6 +9,9 @@ int ft_bpffs_prepare(const char *dir);
 /* Removes flowtier's pins from dir, then dir; -ENOENT when nothing was pinned. */
 int ft_bpffs_remove(const char *dir);
 
+/* 1 for the maps that outlive a load (the table and its settings), 0 for scratch. */
+int ft_bpffs_is_pinned_map(const char *name);
+
 /* Pins the loaded programs next to the maps. */
 struct flowtier;
 int ft_bpffs_pin_programs(struct flowtier *skel, const char *dir);

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpffs.h"
 #include "datapath.h"
 #include "log.h"
 #include "flowtier.skel.h"
@@ -85,8 +86,8 @@ static int ft_dp_pin_paths(struct ft_datapath *dp, const char *dir)
 	int err;
 
 	bpf_object__for_each_map(map, dp->skel->obj) {
-		/* Internal maps (.bss) belong to one load, not to the table. */
-		if (strncmp(bpf_map__name(map), "ft_", 3))
+		/* Scratch and internal (.bss) maps belong to one load, not to the table. */
+		if (!ft_bpffs_is_pinned_map(bpf_map__name(map)))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
@@ -152,6 +153,27 @@ static int ft_dp_adopt_pinned_size(struct ft_datapath *dp, const char *dir)
 	return 0;
 }
 
+/* A given seed (tests, benchmarks) is stretched so that each value gives one table. */
+static int ft_dp_seed(__u64 out[6], const __u64 given[2])
+{
+	__u64 x = given[0] ^ (given[1] * 0xD6E8FEB86659FD93ull);
+
+	if (!given[0] && !given[1]) {
+		if (getrandom(out, 6 * sizeof(__u64), 0) == 6 * sizeof(__u64))
+			return 0;
+		pr_err("cannot draw the table's hash seed: %s\n", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 6; i++) { /* splitmix64 */
+		__u64 z = (x += 0x9E3779B97F4A7C15ull);
+
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+		out[i] = z ^ (z >> 31);
+	}
+	return 0;
+}
+
 static int ft_dp_init_config(struct ft_datapath *dp, const struct ft_dp_opts *o)
 {
 	struct ft_config cfg = {};
@@ -163,13 +185,8 @@ static int ft_dp_init_config(struct ft_datapath *dp, const struct ft_dp_opts *o)
 		return err;
 	if (cfg.nr_cpus) /* a reused table keeps its seed and geometry */
 		return 0;
-	cfg.seed[0] = o->seed[0];
-	cfg.seed[1] = o->seed[1];
-	if (!cfg.seed[0] && !cfg.seed[1] &&
-	    getrandom(cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed)) {
-		pr_err("cannot draw the table's hash seed: %s\n", strerror(errno));
+	if (ft_dp_seed(cfg.seed, o->seed))
 		return -errno;
-	}
 	cfg.nr_cpus = dp->nr_cpus;
 	cfg.cpu_buckets = dp->cpu_buckets;
 	cfg.zone_sweep_buckets = o->zone_sweep_buckets ? o->zone_sweep_buckets
@@ -206,6 +223,40 @@ static int ft_dp_mmap(struct ft_datapath *dp)
 	return dp->zones ? 0 : -errno;
 }
 
+#define FT_VLOG_SIZE 4096
+
+/* Log level 4 asks the verifier for its statistics only. */
+static int ft_dp_want_verifier_stats(struct ft_datapath *dp)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, dp->skel->obj) {
+		char *buf = calloc(1, FT_VLOG_SIZE);
+
+		if (!buf)
+			return -ENOMEM;
+		bpf_program__set_log_level(prog, 4);
+		bpf_program__set_log_buf(prog, buf, FT_VLOG_SIZE);
+	}
+	return 0;
+}
+
+static void ft_dp_print_verifier_stats(struct ft_datapath *dp)
+{
+	struct bpf_program *prog;
+	size_t size;
+
+	bpf_object__for_each_program(prog, dp->skel->obj) {
+		char *buf = (char *)bpf_program__log_buf(prog, &size);
+
+		if (!buf)
+			continue;
+		printf("%s: %s", bpf_program__name(prog), buf);
+		bpf_program__set_log_buf(prog, NULL, 0);
+		free(buf);
+	}
+}
+
 int ft_dp_open(struct ft_datapath *dp, const struct ft_dp_opts *o)
 {
 	int err;
@@ -226,8 +277,12 @@ int ft_dp_open(struct ft_datapath *dp, const struct ft_dp_opts *o)
 		err = bpf_map__set_max_entries(dp->skel->maps.ft_conns, dp->nr_buckets);
 	if (!err && o->pin_dir)
 		err = ft_dp_pin_paths(dp, o->pin_dir);
+	if (!err && o->verifier_stats)
+		err = ft_dp_want_verifier_stats(dp);
 	if (!err) {
 		err = flowtier__load(dp->skel);
+		if (o->verifier_stats)
+			ft_dp_print_verifier_stats(dp);
 		if (err)
 			pr_err("cannot load the BPF object: %s%s\n", strerror(-err),
 			       dp->reused ? " (the pinned maps differ from this build's: "
@@ -307,11 +362,20 @@ int ft_dp_set_zone_limit(const struct ft_datapath *dp, __u16 zone, __u32 limit)
 
 int ft_dp_set_if_zone(const struct ft_datapath *dp, __u32 ifindex, __u16 zone)
 {
+	struct ft_config cfg;
 	__u32 z = zone;
+	int err;
 
 	if (ifindex >= FT_MAX_IFINDEX)
 		return -ERANGE;
-	return ft_dp_update(dp->skel->maps.ft_if_zone, ifindex, &z);
+	err = ft_dp_update(dp->skel->maps.ft_if_zone, ifindex, &z);
+	if (!err)
+		err = ft_dp_read_config(dp, &cfg);
+	if (err || cfg.if_zones)
+		return err;
+	/* Untagged traffic skips the per-interface lookup until a zone is set. */
+	cfg.if_zones = 1;
+	return ft_dp_write_config(dp, &cfg);
 }
 
 int ft_dp_set_rules(const struct ft_datapath *dp, const struct ft_rule *rules, __u32 n)

@@ -15,6 +15,7 @@ struct ft_dp_opts {
 	const char *pin_dir; /* NULL: nothing pinned or reused (tests) */
 	__u64 seed[2];	     /* 0, 0: random */
 	__u32 zone_sweep_buckets; /* 0: default */
+	int verifier_stats;	  /* print the verifier's statistics per program */
 };
 
 struct ft_datapath {

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		   "options:\n"
 		   "  --conns N           connections in the whole table (default %u)\n"
 		   "  --pin-dir DIR       pin under DIR instead of " FT_PIN_DIR " (tests)\n"
+		   "  --verifier-stats    print what the verifier processed for each program\n"
 		   "  help                show this text\n",
 		FT_DEFAULT_CONNS);
 }
@@ -60,6 +61,7 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 	static const struct option longopts[] = {
 		{ "conns", required_argument, NULL, 'c' },
 		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "verifier-stats", no_argument, NULL, 'v' },
 		{ 0 },
 	};
 	int opt;
@@ -73,6 +75,9 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 			break;
 		case 'p':
 			o->pin_dir = optarg;
+			break;
+		case 'v':
+			o->dp.verifier_stats = 1;
 			break;
 		default:
 			return -EINVAL;

@@ -152,13 +152,14 @@ struct ft_timeouts {
  * created and kept with it, so that a reload finds its connections again.
  */
 struct ft_config {
-	__u64 seed[2];
+	__u64 seed[6]; /* hash key: NH over the key's words, then a final mix */
 	__u32 nr_cpus;
 	__u32 cpu_buckets; /* buckets owned by each CPU */
 	__u32 rule_count;
 	__u32 rule_gen;
 	__u32 zone_sweep_buckets; /* bound of the stale pass before a zone refusal */
-	__u32 pad[7];
+	__u32 if_zones;		  /* 1 once any interface has a zone: untagged traffic looks it up */
+	__u32 pad[14];
 };
 
 struct ft_zone {
@@ -255,7 +256,7 @@ _Static_assert(sizeof(struct ft_conn) == 120, "ft_conn layout");
 _Static_assert(sizeof(struct ft_bucket_hdr) == 64, "bucket header is one cache line");
 _Static_assert(sizeof(struct ft_bucket) == 1024, "bucket is 128 bytes per connection");
 _Static_assert(sizeof(struct ft_timeouts) == 64, "ft_timeouts layout");
-_Static_assert(sizeof(struct ft_config) == 64, "ft_config layout");
+_Static_assert(sizeof(struct ft_config) == 128, "ft_config layout");
 _Static_assert(sizeof(struct ft_zone) == 24, "ft_zone layout");
 _Static_assert(sizeof(struct ft_rule) == 48, "ft_rule layout");
 _Static_assert(sizeof(struct ft_stats) ==
