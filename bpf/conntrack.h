@@ -157,7 +157,7 @@ static __always_inline int ft_slot_free(struct ft_bucket *b, __u32 i, __u32 m)
 
 	i &= FT_SLOTS - 1;
 	zone = b->slot[i].key.zone;
-	if (__sync_val_compare_and_swap(&b->hdr.meta[i], m, FT_META_SEQ(m)) != m)
+	if (__sync_val_compare_and_swap(&b->slot[i].meta, m, FT_META_SEQ(m)) != m)
 		return 0;
 	z = bpf_map_lookup_elem(&ft_zones, &zone);
 	if (z)
@@ -187,10 +187,10 @@ static long ft_sweep_bucket(__u32 n __attribute__((unused)), void *arg)
 		return 1;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
-		__u32 m = b->hdr.meta[i];
+		__u32 m = b->slot[i].meta;
 
 		if (FT_META_TAG(m) &&
-		    ft_stale(to, m, b->hdr.last_tick[i], sw->now_tick, FT_SWEEP_GRACE_TICKS) &&
+		    ft_stale(to, m, b->slot[i].last_tick, sw->now_tick, FT_SWEEP_GRACE_TICKS) &&
 		    ft_slot_free(b, i, m))
 			sw->freed++;
 	}
@@ -251,7 +251,7 @@ static __always_inline int ft_zone_admit(const struct ft_config *cfg, struct ft_
 /*
  * Where a connection may live: two buckets of the CPU's part, and in each
  * a home slot that is tried first. The home slot's address depends only on
- * the hash, so its key is fetched while the header is still on its way.
+ * the hash, so both its cache lines can be fetched before anything is compared.
  */
 struct ft_place {
 	struct ft_bucket *b[2];
@@ -263,11 +263,11 @@ static __always_inline int ft_bucket_find(struct ft_bucket *b, const struct ft_k
 					  __u32 home)
 {
 	home &= FT_SLOTS - 1;
-	if (FT_META_TAG(b->hdr.meta[home]) == tag && ft_key_eq(&b->slot[home].key, k))
+	if (FT_META_TAG(b->slot[home].meta) == tag && ft_key_eq(&b->slot[home].key, k))
 		return home;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
-		if (FT_META_TAG(b->hdr.meta[i]) == tag && ft_key_eq(&b->slot[i].key, k))
+		if (FT_META_TAG(b->slot[i].meta) == tag && ft_key_eq(&b->slot[i].key, k))
 			return i;
 	}
 	return -1;
@@ -293,7 +293,7 @@ static __always_inline void ft_pick_consider(struct ft_pick *pk, int i, __u32 cl
 	}
 }
 
-/* One pass over the header: reclaims stale slots, finds a free one and a victim. */
+/* One pass over the slots: reclaims stale ones, finds a free one and a victim. */
 static __always_inline void ft_bucket_pick(struct ft_bucket *b, __u32 home,
 					   const struct ft_timeouts *to, const struct ft_ctx *c,
 					   struct ft_stats *st, struct ft_pick *pk)
@@ -304,15 +304,15 @@ static __always_inline void ft_bucket_pick(struct ft_bucket *b, __u32 home,
 	pk->victim_age = 0;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
-		__u32 m = b->hdr.meta[i];
-		__u32 age = c->now_tick - b->hdr.last_tick[i];
+		__u32 m = b->slot[i].meta;
+		__u32 age = c->now_tick - b->slot[i].last_tick;
 
 		if (!FT_META_TAG(m)) {
 			if (pk->free < 0 || i == (int)home)
 				pk->free = i;
 			continue;
 		}
-		if (ft_stale(to, m, b->hdr.last_tick[i], c->now_tick, 0) && ft_slot_free(b, i, m)) {
+		if (ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0) && ft_slot_free(b, i, m)) {
 			st->reclaimed[FT_RECLAIM_LOOKUP]++;
 			if (pk->free < 0 || i == (int)home)
 				pk->free = i;
@@ -340,7 +340,7 @@ static __always_inline struct ft_conn *ft_slot_init(struct ft_bucket *b, int slo
 	struct ft_conn *s = &b->slot[i];
 	__u64 *w = (__u64 *)s;
 	__u8 state = ft_initial_state(c);
-	__u32 seq = FT_META_SEQ(b->hdr.meta[i]) + 1;
+	__u32 seq = FT_META_SEQ(b->slot[i].meta) + 1;
 
 #pragma unroll
 	for (int j = 0; j < (int)(sizeof(*s) / 8); j++)
@@ -348,9 +348,9 @@ static __always_inline struct ft_conn *ft_slot_init(struct ft_bucket *b, int slo
 	__builtin_memcpy(&s->key, &c->key, sizeof(s->key));
 	s->state = state;
 	s->flags = c->dir ? FT_CONN_ORIG_IS_1 : 0;
-	b->hdr.last_tick[i] = c->now_tick;
+	b->slot[i].last_tick = c->now_tick;
 	/* meta last: a reader that sees the tag sees the key behind it. */
-	b->hdr.meta[i] = FT_META(tag, ft_timeout_class(c->key.proto, state), seq & 0xff);
+	b->slot[i].meta = FT_META(tag, ft_timeout_class(c->key.proto, state), seq & 0xff);
 	return s;
 }
 
@@ -364,7 +364,7 @@ static __always_inline __u32 ft_bucket_nfree(const struct ft_bucket *b)
 
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++)
-		n += (FT_META_TAG(b->hdr.meta[i]) - 1) >> 31; /* 1 when the tag is 0 */
+		n += (FT_META_TAG(b->slot[i].meta) - 1) >> 31; /* 1 when the tag is 0 */
 	return n;
 }
 
@@ -407,7 +407,7 @@ static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
 		w = ft_pick_worse(&pk[0], &pk[1]) ? 0 : 1;
 		b = pl->b[w];
 		pk[w].free = pk[w].victim & (FT_SLOTS - 1);
-		ft_slot_free(b, pk[w].free, b->hdr.meta[pk[w].free & (FT_SLOTS - 1)]);
+		ft_slot_free(b, pk[w].free, b->slot[pk[w].free & (FT_SLOTS - 1)].meta);
 		st->evicted[pk[w].victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
 	}
 	st->created++;
@@ -453,7 +453,7 @@ static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struc
 	if (!d->first_ns)
 		d->first_ns = c->now_ns;
 	d->last_ns = c->now_ns;
-	b->hdr.last_tick[i] = c->now_tick;
+	b->slot[i].last_tick = c->now_tick;
 	if (c->fragment) {
 		s->flags |= FT_CONN_FRAGMENT;
 		st->fragments++;
@@ -461,10 +461,10 @@ static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struc
 	s->tcp_flags[c->dir & 1] |= c->tcp_flags;
 	state = ft_next_state(s, c);
 	if (state != s->state) {
-		__u32 m = b->hdr.meta[i];
+		__u32 m = b->slot[i].meta;
 
 		s->state = state;
-		b->hdr.meta[i] = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
+		b->slot[i].meta = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
 					 FT_META_SEQ(m));
 	}
 }
@@ -475,9 +475,9 @@ static __always_inline int ft_conn_expired(struct ft_bucket *b, int slot, const 
 					   struct ft_stats *st)
 {
 	__u32 i = slot & (FT_SLOTS - 1);
-	__u32 m = b->hdr.meta[i];
+	__u32 m = b->slot[i].meta;
 
-	if (ft_stale(to, m, b->hdr.last_tick[i], c->now_tick, 0)) {
+	if (ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0)) {
 		if (ft_slot_free(b, i, m))
 			st->reclaimed[FT_RECLAIM_REUSE]++;
 		return 1;

@@ -225,7 +225,7 @@ struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 z
 		for (int i = 0; i < FT_SLOTS; i++) {
 			struct ft_key *k = &bk->slot[i].key;
 
-			if (!FT_META_TAG(bk->hdr.meta[i]) || k->proto != s->proto ||
+			if (!FT_META_TAG(bk->slot[i].meta) || k->proto != s->proto ||
 			    k->family != s->family || k->zone != zone)
 				continue;
 			for (int side = 0; side < 2; side++) {
@@ -251,7 +251,7 @@ __u32 ft_count_live(struct ft_datapath *dp)
 
 	for (__u32 b = 0; b < dp->nr_buckets; b++)
 		for (int i = 0; i < FT_SLOTS; i++)
-			n += FT_META_TAG(dp->buckets[b].hdr.meta[i]) != 0;
+			n += FT_META_TAG(dp->buckets[b].slot[i].meta) != 0;
 	return n;
 }
 
@@ -269,5 +269,5 @@ void ft_age_all(struct ft_datapath *dp, __u32 secs)
 
 	for (__u32 b = 0; b < dp->nr_buckets; b++)
 		for (int i = 0; i < FT_SLOTS; i++)
-			dp->buckets[b].hdr.last_tick[i] -= ticks;
+			dp->buckets[b].slot[i].last_tick -= ticks;
 }

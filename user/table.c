@@ -91,7 +91,7 @@ int ft_table_for_each(const struct ft_table *t,
 		for (int i = 0; i < FT_SLOTS; i++) {
 			int r;
 
-			if (!FT_META_TAG(__atomic_load_n(&bk->hdr.meta[i], __ATOMIC_ACQUIRE)))
+			if (!FT_META_TAG(__atomic_load_n(&bk->slot[i].meta, __ATOMIC_ACQUIRE)))
 				continue;
 			r = fn(&bk->slot[i], b, arg);
 			if (r)

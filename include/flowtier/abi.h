@@ -31,10 +31,9 @@
 #define FT_PROG_TC_EGRESS "ft_tc_egress"
 
 /*
- * Connection table geometry. A bucket is one 1 KiB array element: a
- * 64-byte header that is enough to search, age and pick a victim without
- * touching any slot, followed by FT_SLOTS slots of 120 bytes. That makes
- * 128 bytes per connection, header included.
+ * Connection table geometry. A bucket is one 1 KiB array element of
+ * FT_SLOTS slots; a slot is one connection in two cache lines, 128-byte
+ * aligned: what a search reads in the first, the counters in the second.
  */
 #define FT_SLOTS 8
 #define FT_DEFAULT_CONNS (1u << 20)
@@ -93,32 +92,30 @@ enum ft_verdict {
 #define FT_HW_NONE 0
 #define FT_HW_OFFLOADED 1
 
+/*
+ * meta packs what a search needs: the hash tag (bits 16-31, never 0 in a
+ * live slot), the timeout class (bits 8-15) and a reuse sequence (bits
+ * 0-7) that makes a remote compare-and-swap fail once the slot was
+ * recycled. A slot is free when its tag is 0.
+ */
 struct ft_conn {
+	/* First cache line: everything a search and a state change read. */
+	__u32 meta;
+	__u32 last_tick; /* FT_TICK_SHIFT units: age for timeouts and eviction */
 	struct ft_key key;
-	struct ft_dir dir[2];
-	__u32 redirect_ifindex;
 	__u32 rule_gen; /* ft_config.rule_gen when the verdict was chosen */
-	__u8 state;	/* enum ft_state */
-	__u8 verdict;	/* enum ft_verdict */
-	__u8 hw;	/* FT_HW_* */
-	__u8 flags;	/* FT_CONN_* */
+	__u32 redirect_ifindex;
+	__u8 state;   /* enum ft_state */
+	__u8 verdict; /* enum ft_verdict */
+	__u8 hw;      /* FT_HW_* */
+	__u8 flags;   /* FT_CONN_* */
 	__u8 tcp_flags[2];
 	__u8 pad[2];
-};
-
-/*
- * meta[i] packs what a search needs: the slot's hash tag (bits 16-31,
- * never 0), its timeout class (bits 8-15) and a reuse sequence (bits
- * 0-7) that makes a remote compare-and-swap fail once the slot was
- * recycled. meta[i] == 0 means the slot is free.
- */
-struct ft_bucket_hdr {
-	__u32 meta[FT_SLOTS];
-	__u32 last_tick[FT_SLOTS];
+	/* Second cache line: the counters. */
+	struct ft_dir dir[2];
 };
 
 struct ft_bucket {
-	struct ft_bucket_hdr hdr;
 	struct ft_conn slot[FT_SLOTS];
 };
 
@@ -252,8 +249,8 @@ struct ft_stats {
 
 _Static_assert(sizeof(struct ft_key) == 40, "ft_key layout");
 _Static_assert(sizeof(struct ft_dir) == 32, "ft_dir layout");
-_Static_assert(sizeof(struct ft_conn) == 120, "ft_conn layout");
-_Static_assert(sizeof(struct ft_bucket_hdr) == 64, "bucket header is one cache line");
+_Static_assert(sizeof(struct ft_conn) == 128, "a connection is two cache lines");
+_Static_assert(__builtin_offsetof(struct ft_conn, dir) == 64, "counters in the second line");
 _Static_assert(sizeof(struct ft_bucket) == 1024, "bucket is 128 bytes per connection");
 _Static_assert(sizeof(struct ft_timeouts) == 64, "ft_timeouts layout");
 _Static_assert(sizeof(struct ft_config) == 128, "ft_config layout");
