@@ -143,8 +143,8 @@ static __always_inline __u32 ft_timeout_ticks(const struct ft_timeouts *to, __u3
 }
 
 /* Unsigned age: a slot not seen for 52 days reads young again only for one timeout. */
-static __always_inline int ft_stale(const struct ft_timeouts *to, __u32 meta, __u32 last,
-				    __u32 now, __u32 grace)
+static __always_inline int ft_stale(const struct ft_timeouts *to, __u32 meta, __u32 last, __u32 now,
+				    __u32 grace)
 {
 	return now - last > ft_timeout_ticks(to, FT_META_CLASS(meta)) + grace;
 }
@@ -312,7 +312,8 @@ static __always_inline void ft_bucket_pick(struct ft_bucket *b, __u32 home,
 				pk->free = i;
 			continue;
 		}
-		if (ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0) && ft_slot_free(b, i, m)) {
+		if (ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0) &&
+		    ft_slot_free(b, i, m)) {
 			st->reclaimed[FT_RECLAIM_LOOKUP]++;
 			if (pk->free < 0 || i == (int)home)
 				pk->free = i;
@@ -381,11 +382,9 @@ static __always_inline int ft_pick_worse(const struct ft_pick *a, const struct f
  * place of the worse of the two buckets' victims.
  * NULL when its zone refuses it.
  */
-static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
-						      const struct ft_config *cfg,
-						      const struct ft_timeouts *to, struct ft_ctx *c,
-						      struct ft_stats *st, struct ft_bucket **bout,
-						      int *slot)
+static __always_inline struct ft_conn *
+ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg, const struct ft_timeouts *to,
+	       struct ft_ctx *c, struct ft_stats *st, struct ft_bucket **bout, int *slot)
 {
 	struct ft_pick pk[2];
 	struct ft_bucket *b;
@@ -402,7 +401,8 @@ static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
 	}
 	if (pk[0].free >= 0 || pk[1].free >= 0) {
 		/* The emptier bucket, so that both fill evenly. */
-		w = pk[1].free < 0 || ft_bucket_nfree(pl->b[0]) >= ft_bucket_nfree(pl->b[1]) ? 0 : 1;
+		w = pk[1].free < 0 || ft_bucket_nfree(pl->b[0]) >= ft_bucket_nfree(pl->b[1]) ? 0
+											     : 1;
 	} else {
 		w = ft_pick_worse(&pk[0], &pk[1]) ? 0 : 1;
 		b = pl->b[w];
@@ -465,7 +465,7 @@ static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struc
 
 		s->state = state;
 		b->slot[i].meta = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
-					 FT_META_SEQ(m));
+					  FT_META_SEQ(m));
 	}
 }
 
@@ -482,7 +482,8 @@ static __always_inline int ft_conn_expired(struct ft_bucket *b, int slot, const 
 			st->reclaimed[FT_RECLAIM_REUSE]++;
 		return 1;
 	}
-	if (s->state == FT_STATE_CLOSED && (c->tcp_flags & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN) {
+	if (s->state == FT_STATE_CLOSED &&
+	    (c->tcp_flags & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN) {
 		if (ft_slot_free(b, i, m))
 			st->reclaimed[FT_RECLAIM_TCP_REOPEN]++;
 		return 1;

@@ -11,7 +11,7 @@
 #include "conntrack.h"
 #include "verdict.h"
 
-#define FT_TC_ACT_OK 0
+#define FT_TC_ACT_OK   0
 #define FT_TC_ACT_SHOT 2
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -29,7 +29,7 @@ struct ft_job {
 };
 
 static __always_inline __u16 ft_zone_of(const struct ft_pkt *p, __u32 ifindex,
-					 const struct ft_config *cfg)
+					const struct ft_config *cfg)
 {
 	__u32 *z;
 
@@ -108,8 +108,8 @@ static __always_inline void ft_handle(struct ft_job *job)
 }
 
 /* Parses and tracks one packet; the verdict is in the returned job (NULL: pass). */
-static __always_inline struct ft_job *ft_process(void *data, void *end, __u32 len,
-						 __u32 ifindex, int vlan_tci_meta, int hook)
+static __always_inline struct ft_job *ft_process(void *data, void *end, __u32 len, __u32 ifindex,
+						 int vlan_tci_meta, int hook)
 {
 	__u32 zero = 0;
 	struct ft_job *job = bpf_map_lookup_elem(&ft_scratch, &zero);

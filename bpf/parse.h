@@ -8,26 +8,26 @@
 #include <bpf/bpf_endian.h>
 #include "flowtier/abi.h"
 
-#define FT_ETH_P_IP 0x0800
-#define FT_ETH_P_IPV6 0x86DD
-#define FT_ETH_P_ARP 0x0806
-#define FT_ETH_P_8021Q 0x8100
-#define FT_ETH_P_8021AD 0x88A8
-#define FT_ETH_P_LLDP 0x88CC
+#define FT_ETH_P_IP	 0x0800
+#define FT_ETH_P_IPV6	 0x86DD
+#define FT_ETH_P_ARP	 0x0806
+#define FT_ETH_P_8021Q	 0x8100
+#define FT_ETH_P_8021AD	 0x88A8
+#define FT_ETH_P_LLDP	 0x88CC
 #define FT_ETH_P_MPLS_UC 0x8847
 #define FT_ETH_P_MPLS_MC 0x8848
 
-#define FT_IPPROTO_ICMP 1
-#define FT_IPPROTO_TCP 6
-#define FT_IPPROTO_UDP 17
-#define FT_IPPROTO_AH 51
-#define FT_IPPROTO_ICMPV6 58
-#define FT_IPPROTO_SCTP 132
-#define FT_IPPROTO_UDPLITE 136
-#define FT_NEXTHDR_HOP 0
-#define FT_NEXTHDR_ROUTING 43
+#define FT_IPPROTO_ICMP	    1
+#define FT_IPPROTO_TCP	    6
+#define FT_IPPROTO_UDP	    17
+#define FT_IPPROTO_AH	    51
+#define FT_IPPROTO_ICMPV6   58
+#define FT_IPPROTO_SCTP	    132
+#define FT_IPPROTO_UDPLITE  136
+#define FT_NEXTHDR_HOP	    0
+#define FT_NEXTHDR_ROUTING  43
 #define FT_NEXTHDR_FRAGMENT 44
-#define FT_NEXTHDR_DEST 60
+#define FT_NEXTHDR_DEST	    60
 
 #define FT_MAX_VLAN 2
 /* Enough for hop-by-hop, routing, fragment, destination options, AH and one spare. */

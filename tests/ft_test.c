@@ -158,7 +158,7 @@ static size_t build_ipv6(const struct ft_spec *s, __u8 *p)
 		*nh = 51;
 		nh = p + off;
 		memset(p + off, 0, 24);
-		p[off + 1] = 4;		 /* (4 + 2) * 4 = 24 bytes: 12 fixed, a 96-bit ICV */
+		p[off + 1] = 4;		   /* (4 + 2) * 4 = 24 bytes: 12 fixed, a 96-bit ICV */
 		put16(p + off + 4, 0x100); /* SPI 0x100 */
 		off += 24;
 	}
@@ -207,8 +207,8 @@ static void addr_of(const struct ft_spec *s, const char *a, __u8 out[16])
 	cr_assert_eq(inet_pton(s->family == 6 ? AF_INET6 : AF_INET, a, out), 1);
 }
 
-struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone,
-			int *src_side, __u32 *bucket, int *slot)
+struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone, int *src_side,
+			__u32 *bucket, int *slot)
 {
 	__u8 src[16], dst[16];
 	int icmp = s->proto == 1 || s->proto == 58;
@@ -229,8 +229,9 @@ struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 z
 			    k->family != s->family || k->zone != zone)
 				continue;
 			for (int side = 0; side < 2; side++) {
-				if (memcmp(k->addr[side], src, 16) || memcmp(k->addr[!side], dst, 16) ||
-				    k->port[side] != sp || k->port[!side] != dp_)
+				if (memcmp(k->addr[side], src, 16) ||
+				    memcmp(k->addr[!side], dst, 16) || k->port[side] != sp ||
+				    k->port[!side] != dp_)
 					continue;
 				if (src_side)
 					*src_side = side;

@@ -9,12 +9,12 @@
 #include "datapath.h"
 
 /* BPF_PROG_TEST_RUN return codes, as the programs return them. */
-#define FT_XDP_DROP 1
-#define FT_XDP_PASS 2
+#define FT_XDP_DROP	1
+#define FT_XDP_PASS	2
 #define FT_XDP_REDIRECT 4
-#define FT_TC_OK 0
-#define FT_TC_SHOT 2
-#define FT_TC_REDIRECT 7
+#define FT_TC_OK	0
+#define FT_TC_SHOT	2
+#define FT_TC_REDIRECT	7
 
 enum ft_test_prog {
 	FT_T_XDP = 0,
@@ -55,16 +55,16 @@ struct ft_spec {
 	__u8 proto;
 	__u16 sport, dport; /* host order; the ICMP echo id is sport */
 	__u8 tcp_flags;
-	__u8 icmp_type; /* for ICMP/ICMPv6 */
-	int nvlan;		     /* up to FT_SPEC_MAX_VLAN; the datapath takes two */
-	__u16 vlan_id[FT_SPEC_MAX_VLAN]; /* the whole TCI: priority and DEI bits may be set */
+	__u8 icmp_type;			    /* for ICMP/ICMPv6 */
+	int nvlan;			    /* up to FT_SPEC_MAX_VLAN; the datapath takes two */
+	__u16 vlan_id[FT_SPEC_MAX_VLAN];    /* the whole TCI: priority and DEI bits may be set */
 	__u16 vlan_proto[FT_SPEC_MAX_VLAN]; /* 0: 802.1Q */
-	int ip4_opt_words;   /* IPv4 options, 32-bit words of NOP */
-	int nexthdrs;	     /* IPv6: hop-by-hop, routing, dest opts in turn, before any fragment */
-	int frag;	     /* 0: none; 1: first fragment; 2: non-first fragment */
-	int payload;	     /* bytes after the L4 header */
-	int ah;		     /* IPv6: an authentication header (24 bytes) after any fragment header */
-	__u16 ethertype;     /* not 0: this EtherType (or 802.3 length) after the tags */
+	int ip4_opt_words;		    /* IPv4 options, 32-bit words of NOP */
+	int nexthdrs;	 /* IPv6: hop-by-hop, routing, dest opts in turn, before any fragment */
+	int frag;	 /* 0: none; 1: first fragment; 2: non-first fragment */
+	int payload;	 /* bytes after the L4 header */
+	int ah;		 /* IPv6: an authentication header (24 bytes) after any fragment header */
+	__u16 ethertype; /* not 0: this EtherType (or 802.3 length) after the tags */
 };
 
 /* Writes the frame into buf (at least 1514 bytes); returns its length. */
@@ -77,8 +77,8 @@ __u32 ft_send(struct ft_datapath *dp, enum ft_test_prog prog, const struct ft_sp
  * Finds the live connection of (src, sport) -> (dst, dport) in either
  * orientation. *src_side tells which side of the key src is. NULL: none.
  */
-struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone,
-			int *src_side, __u32 *bucket, int *slot);
+struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone, int *src_side,
+			__u32 *bucket, int *slot);
 
 /* Live connections in the table. */
 __u32 ft_count_live(struct ft_datapath *dp);

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FT_BIN "build/flowtier"
+/* The binary under test; make test passes its path (it follows OUT). */
+#define FT_BIN "\"${FT_BIN:-build/flowtier}\""
 
 static char dir[64];
 
@@ -22,7 +23,8 @@ static void teardown(void)
 	char cmd[160];
 
 	snprintf(cmd, sizeof(cmd), FT_BIN " unload --pin-dir %s >/dev/null 2>&1", dir);
-	(void)!system(cmd);
+	if (system(cmd) == -1)
+		fprintf(stderr, "cannot run: %s\n", cmd);
 }
 
 TestSuite(cli, .init = setup, .fini = teardown);
@@ -55,7 +57,8 @@ Test(cli, load_pins_maps_whose_fields_bpftool_shows_by_name)
 {
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
 		     out);
-	cr_assert(strstr(out, "pinned ") && strstr(out, "1024 connections, 128 bytes per connection"),
+	cr_assert(strstr(out, "pinned ") &&
+			  strstr(out, "1024 connections, 128 bytes per connection"),
 		  "%s", out);
 	cr_assert_eq(run(out, sizeof(out), "bpftool map dump pinned %s/ft_stats", dir), 0);
 	cr_assert(strstr(out, "\"malformed\"") && strstr(out, "\"evicted\"") &&
@@ -63,8 +66,8 @@ Test(cli, load_pins_maps_whose_fields_bpftool_shows_by_name)
 		  "%s", out);
 	cr_assert_eq(run(out, sizeof(out), "bpftool map dump pinned %s/ft_timeouts", dir), 0);
 	cr_assert(strstr(out, "\"secs\": [120,432000,120,10,30,120,30,30,60,600"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "bpftool map lookup pinned %s/ft_conns key 0 0 0 0", dir),
-		     0);
+	cr_assert_eq(
+		run(out, sizeof(out), "bpftool map lookup pinned %s/ft_conns key 0 0 0 0", dir), 0);
 	cr_assert(strstr(out, "\"last_tick\"") && strstr(out, "\"slot\"") &&
 			  strstr(out, "\"packets\"") && strstr(out, "\"zone\""),
 		  "%s", out);
@@ -76,9 +79,9 @@ Test(cli, load_pins_maps_whose_fields_bpftool_shows_by_name)
 static void write_frame(const char *path)
 {
 	static const unsigned char frame[64] = {
-		0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
-		0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
-		0x03, 0xe8, 0, 53, 0, 30,
+		0x02, 0, 0,   0,  0, 2, 0x02, 0,    0,	0,  0, 1,  0x08, 0x00,
+		0x45, 0, 0,   50, 0, 0, 0,    0,    64, 17, 0, 0,  198,	 18,
+		0,    1, 198, 18, 0, 2, 0x03, 0xe8, 0,	53, 0, 30,
 	};
 	FILE *f = fopen(path, "w");
 

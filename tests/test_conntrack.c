@@ -20,12 +20,22 @@ static void teardown(void)
 TestSuite(conntrack, .fini = teardown);
 
 static const struct ft_spec udp_ab = {
-	.family = 4, .src = "198.18.0.1", .dst = "198.18.0.2",
-	.proto = 17, .sport = 40000, .dport = 53, .payload = 10,
+	.family = 4,
+	.src = "198.18.0.1",
+	.dst = "198.18.0.2",
+	.proto = 17,
+	.sport = 40000,
+	.dport = 53,
+	.payload = 10,
 };
 static const struct ft_spec udp_ba = {
-	.family = 4, .src = "198.18.0.2", .dst = "198.18.0.1",
-	.proto = 17, .sport = 53, .dport = 40000, .payload = 100,
+	.family = 4,
+	.src = "198.18.0.2",
+	.dst = "198.18.0.1",
+	.proto = 17,
+	.sport = 53,
+	.dport = 40000,
+	.payload = 100,
 };
 
 Test(conntrack, both_directions_share_one_entry_with_exact_counters)
@@ -86,8 +96,13 @@ static struct ft_spec reversed(struct ft_spec s)
 
 static struct ft_spec tcp(const char *src, const char *dst, __u16 sp, __u16 dp_, __u8 flags)
 {
-	return (struct ft_spec){ .family = 4, .src = src, .dst = dst, .proto = 6,
-				 .sport = sp, .dport = dp_, .tcp_flags = flags };
+	return (struct ft_spec){ .family = 4,
+				 .src = src,
+				 .dst = dst,
+				 .proto = 6,
+				 .sport = sp,
+				 .dport = dp_,
+				 .tcp_flags = flags };
 }
 
 #define SYN 0x02
@@ -160,10 +175,18 @@ Test(conntrack, tcp_rst_closes_and_a_new_syn_reopens_as_a_new_connection)
 
 Test(conntrack, icmp_echo_request_and_reply_share_one_entry)
 {
-	struct ft_spec req = { .family = 6, .src = "2001:db8::1", .dst = "2001:db8::2",
-			       .proto = 58, .icmp_type = 128, .sport = 77 };
-	struct ft_spec rep = { .family = 6, .src = "2001:db8::2", .dst = "2001:db8::1",
-			       .proto = 58, .icmp_type = 129, .sport = 77 };
+	struct ft_spec req = { .family = 6,
+			       .src = "2001:db8::1",
+			       .dst = "2001:db8::2",
+			       .proto = 58,
+			       .icmp_type = 128,
+			       .sport = 77 };
+	struct ft_spec rep = { .family = 6,
+			       .src = "2001:db8::2",
+			       .dst = "2001:db8::1",
+			       .proto = 58,
+			       .icmp_type = 129,
+			       .sport = 77 };
 	struct ft_conn *c;
 	int side;
 

@@ -895,7 +895,8 @@ static void assert_same_tables(const struct ft_datapath *a, const struct ft_data
 			struct ft_conn cx = x->slot[s], cy = y->slot[s];
 
 			if (cx.meta != cy.meta)
-				cr_assert_fail("%s: bucket %u slot %d: slot use differs", ctx, i, s);
+				cr_assert_fail("%s: bucket %u slot %d: slot use differs", ctx, i,
+					       s);
 			cx.last_tick = cy.last_tick = 0;
 
 			for (int d = 0; d < 2; d++) {

@@ -20,20 +20,34 @@ static void teardown(void)
 TestSuite(verdict, .fini = teardown);
 
 static const struct ft_spec web = {
-	.family = 4, .src = "198.18.0.1", .dst = "198.18.0.80",
-	.proto = 6, .sport = 40000, .dport = 443, .tcp_flags = 0x02,
+	.family = 4,
+	.src = "198.18.0.1",
+	.dst = "198.18.0.80",
+	.proto = 6,
+	.sport = 40000,
+	.dport = 443,
+	.tcp_flags = 0x02,
 };
 static const struct ft_spec web_reply = {
-	.family = 4, .src = "198.18.0.80", .dst = "198.18.0.1",
-	.proto = 6, .sport = 443, .dport = 40000, .tcp_flags = 0x12,
+	.family = 4,
+	.src = "198.18.0.80",
+	.dst = "198.18.0.1",
+	.proto = 6,
+	.sport = 443,
+	.dport = 40000,
+	.tcp_flags = 0x12,
 };
 
-static struct ft_rule rule(int family, const char *dst, int dst_len, __u8 proto, __u16 lo,
-			   __u16 hi, __u8 verdict)
+static struct ft_rule rule(int family, const char *dst, int dst_len, __u8 proto, __u16 lo, __u16 hi,
+			   __u8 verdict)
 {
 	struct ft_rule r = {
-		.family = family, .proto = proto, .dst_len = dst_len,
-		.dport_lo = lo, .dport_hi = hi, .verdict = verdict,
+		.family = family,
+		.proto = proto,
+		.dst_len = dst_len,
+		.dport_lo = lo,
+		.dport_hi = hi,
+		.verdict = verdict,
 	};
 
 	cr_assert_eq(inet_pton(family == 6 ? AF_INET6 : AF_INET, dst, r.dst), 1);
@@ -84,8 +98,12 @@ Test(verdict, the_first_matching_rule_wins_and_ipv6_prefixes_match)
 		rule(6, "2001:db8:0:1::", 64, 0, 0, 65535, FT_VERDICT_PASS),
 		rule(6, "2001:db8::", 32, 0, 0, 65535, FT_VERDICT_DROP),
 	};
-	struct ft_spec in_64 = { .family = 6, .src = "2001:db8::1", .dst = "2001:db8:0:1::9",
-				 .proto = 17, .sport = 1, .dport = 2 };
+	struct ft_spec in_64 = { .family = 6,
+				 .src = "2001:db8::1",
+				 .dst = "2001:db8:0:1::9",
+				 .proto = 17,
+				 .sport = 1,
+				 .dport = 2 };
 	struct ft_spec in_32 = in_64;
 
 	in_32.dst = "2001:db8:ffff::9";

@@ -33,8 +33,13 @@ static struct ft_spec flow(int i, __u16 vlan)
 {
 	static char addrs[64][32];
 	struct ft_spec s = {
-		.family = 4, .dst = "198.18.0.2", .proto = 17, .sport = 2000 + i, .dport = 53,
-		.nvlan = vlan ? 1 : 0, .vlan_id = { vlan },
+		.family = 4,
+		.dst = "198.18.0.2",
+		.proto = 17,
+		.sport = 2000 + i,
+		.dport = 53,
+		.nvlan = vlan ? 1 : 0,
+		.vlan_id = { vlan },
 	};
 
 	snprintf(addrs[i % 64], sizeof(addrs[0]), "198.18.2.%d", i % 250 + 1);

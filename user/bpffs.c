@@ -17,12 +17,14 @@
 #include "flowtier.skel.h"
 
 static const char *const ft_pinned_maps[] = {
-	FT_MAP_CONNS, FT_MAP_CONFIG, FT_MAP_TIMEOUTS, FT_MAP_ZONES,
-	FT_MAP_IF_ZONE, FT_MAP_RULES, FT_MAP_STATS, FT_MAP_TX_PORTS,
+	FT_MAP_CONNS,	FT_MAP_CONFIG, FT_MAP_TIMEOUTS, FT_MAP_ZONES,
+	FT_MAP_IF_ZONE, FT_MAP_RULES,  FT_MAP_STATS,	FT_MAP_TX_PORTS,
 };
 
 static const char *const ft_pinned_progs[] = {
-	FT_PROG_XDP, FT_PROG_TC_INGRESS, FT_PROG_TC_EGRESS,
+	FT_PROG_XDP,
+	FT_PROG_TC_INGRESS,
+	FT_PROG_TC_EGRESS,
 };
 
 int ft_bpffs_is_pinned_map(const char *name)
@@ -75,7 +77,7 @@ int ft_bpffs_pin_programs(struct flowtier *skel, const char *dir)
 	char path[PATH_MAX];
 	int err;
 
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program (prog, skel->obj) {
 		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_program__name(prog)) >=
 		    (int)sizeof(path))
 			return -ENAMETOOLONG;

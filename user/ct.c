@@ -27,12 +27,9 @@ const char *ft_proto_name(__u8 proto, char *buf, size_t len)
 const char *ft_state_name(__u8 state)
 {
 	static const char *const names[FT_STATE_MAX] = {
-		[FT_STATE_NONE] = "none",
-		[FT_STATE_NEW] = "new",
-		[FT_STATE_SYN_SENT] = "syn_sent",
-		[FT_STATE_ESTABLISHED] = "established",
-		[FT_STATE_CLOSING] = "closing",
-		[FT_STATE_CLOSED] = "closed",
+		[FT_STATE_NONE] = "none",	  [FT_STATE_NEW] = "new",
+		[FT_STATE_SYN_SENT] = "syn_sent", [FT_STATE_ESTABLISHED] = "established",
+		[FT_STATE_CLOSING] = "closing",	  [FT_STATE_CLOSED] = "closed",
 	};
 
 	return state < FT_STATE_MAX ? names[state] : "?";
@@ -61,8 +58,8 @@ static void ft_endpoint(const struct ft_key *k, int side, char *buf, size_t len)
 
 void ft_ct_print_header(FILE *f)
 {
-	fprintf(f, "%-7s %5s %-46s %-46s %-11s %-8s %10s %12s %10s %12s\n", "proto", "zone",
-		"from", "to", "state", "verdict", "pkts", "bytes", "reply-pkts", "reply-bytes");
+	fprintf(f, "%-7s %5s %-46s %-46s %-11s %-8s %10s %12s %10s %12s\n", "proto", "zone", "from",
+		"to", "state", "verdict", "pkts", "bytes", "reply-pkts", "reply-bytes");
 }
 
 void ft_ct_print(FILE *f, const struct ft_conn *c)

@@ -85,11 +85,12 @@ static int ft_dp_pin_paths(struct ft_datapath *dp, const char *dir)
 	char path[PATH_MAX];
 	int err;
 
-	bpf_object__for_each_map(map, dp->skel->obj) {
+	bpf_object__for_each_map (map, dp->skel->obj) {
 		/* Scratch and internal (.bss) maps belong to one load, not to the table. */
 		if (!ft_bpffs_is_pinned_map(bpf_map__name(map)))
 			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >= (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map)) >=
+		    (int)sizeof(path))
 			return -ENAMETOOLONG;
 		if (access(path, F_OK) == 0)
 			dp->reused = 1;
@@ -189,12 +190,14 @@ static int ft_dp_init_config(struct ft_datapath *dp, const struct ft_dp_opts *o)
 		return -errno;
 	cfg.nr_cpus = dp->nr_cpus;
 	cfg.cpu_buckets = dp->cpu_buckets;
-	cfg.zone_sweep_buckets = o->zone_sweep_buckets ? o->zone_sweep_buckets
-						       : FT_DEFAULT_SWEEP_BUCKETS;
+	cfg.zone_sweep_buckets =
+		o->zone_sweep_buckets ? o->zone_sweep_buckets : FT_DEFAULT_SWEEP_BUCKETS;
 	err = ft_dp_write_config(dp, &cfg);
 	if (!err)
 		err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.ft_timeouts), &zero,
-					  &ft_default_timeouts, BPF_ANY) ? -errno : 0;
+					  &ft_default_timeouts, BPF_ANY)
+			      ? -errno
+			      : 0;
 	return err;
 }
 
@@ -230,7 +233,7 @@ static int ft_dp_want_verifier_stats(struct ft_datapath *dp)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, dp->skel->obj) {
+	bpf_object__for_each_program (prog, dp->skel->obj) {
 		char *buf = calloc(1, FT_VLOG_SIZE);
 
 		if (!buf)
@@ -246,7 +249,7 @@ static void ft_dp_print_verifier_stats(struct ft_datapath *dp)
 	struct bpf_program *prog;
 	size_t size;
 
-	bpf_object__for_each_program(prog, dp->skel->obj) {
+	bpf_object__for_each_program (prog, dp->skel->obj) {
 		char *buf = (char *)bpf_program__log_buf(prog, &size);
 
 		if (!buf)

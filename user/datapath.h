@@ -10,10 +10,10 @@
 struct flowtier;
 
 struct ft_dp_opts {
-	__u32 conns;	 /* connections in the whole table; 0: FT_DEFAULT_CONNS */
-	__u32 cpu_conns; /* instead: connections per CPU part (benchmarks) */
-	const char *pin_dir; /* NULL: nothing pinned or reused (tests) */
-	__u64 seed[2];	     /* 0, 0: random */
+	__u32 conns;		  /* connections in the whole table; 0: FT_DEFAULT_CONNS */
+	__u32 cpu_conns;	  /* instead: connections per CPU part (benchmarks) */
+	const char *pin_dir;	  /* NULL: nothing pinned or reused (tests) */
+	__u64 seed[2];		  /* 0, 0: random */
 	__u32 zone_sweep_buckets; /* 0: default */
 	int verifier_stats;	  /* print the verifier's statistics per program */
 };

@@ -15,9 +15,9 @@ void ft_log(enum ft_log_level level, const char *fmt, ...) __attribute__((format
 /* Routes libbpf's messages into ours, one level quieter. */
 void ft_log_route_libbpf(void);
 
-#define pr_err(...) ft_log(FT_LOG_ERROR, __VA_ARGS__)
-#define pr_warn(...) ft_log(FT_LOG_WARN, __VA_ARGS__)
-#define pr_info(...) ft_log(FT_LOG_INFO, __VA_ARGS__)
+#define pr_err(...)   ft_log(FT_LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...)  ft_log(FT_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  ft_log(FT_LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) ft_log(FT_LOG_DEBUG, __VA_ARGS__)
 
 #endif

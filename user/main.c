@@ -18,20 +18,20 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: flowtier COMMAND [OPTIONS]\n"
-		   "\n"
-		   "commands:\n"
-		   "  check [--conns N]   load the datapath into the kernel (verifier included),\n"
-		   "                      print the table's geometry, and unload it again\n"
-		   "  load [--conns N]    load the datapath and pin its maps and programs under\n"
-		   "                      " FT_PIN_DIR " (reused when already there)\n"
-		   "  unload              remove what 'load' pinned\n"
-		   "  ct                  list the connections in the pinned table\n"
-		   "\n"
-		   "options:\n"
-		   "  --conns N           connections in the whole table (default %u)\n"
-		   "  --pin-dir DIR       pin under DIR instead of " FT_PIN_DIR " (tests)\n"
-		   "  --verifier-stats    print what the verifier processed for each program\n"
-		   "  help                show this text\n",
+		"\n"
+		"commands:\n"
+		"  check [--conns N]   load the datapath into the kernel (verifier included),\n"
+		"                      print the table's geometry, and unload it again\n"
+		"  load [--conns N]    load the datapath and pin its maps and programs under\n"
+		"                      " FT_PIN_DIR " (reused when already there)\n"
+		"  unload              remove what 'load' pinned\n"
+		"  ct                  list the connections in the pinned table\n"
+		"\n"
+		"options:\n"
+		"  --conns N           connections in the whole table (default %u)\n"
+		"  --pin-dir DIR       pin under DIR instead of " FT_PIN_DIR " (tests)\n"
+		"  --verifier-stats    print what the verifier processed for each program\n"
+		"  help                show this text\n",
 		FT_DEFAULT_CONNS);
 }
 

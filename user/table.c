@@ -62,7 +62,8 @@ int ft_table_open(struct ft_table *t, const char *dir)
 		err = -EPROTO;
 	if (!err) {
 		t->nr_buckets = info.max_entries;
-		t->map_len = ((size_t)t->nr_buckets * sizeof(struct ft_bucket) + page - 1) / page * page;
+		t->map_len =
+			((size_t)t->nr_buckets * sizeof(struct ft_bucket) + page - 1) / page * page;
 		p = mmap(NULL, t->map_len, PROT_READ, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
 			err = -errno;

@@ -16,39 +16,39 @@
 #define FT_PIN_DIR "/sys/fs/bpf/flowtier"
 
 /* Map names, as the BPF object declares them and as they are pinned. */
-#define FT_MAP_CONNS "ft_conns"
-#define FT_MAP_CONFIG "ft_config"
+#define FT_MAP_CONNS	"ft_conns"
+#define FT_MAP_CONFIG	"ft_config"
 #define FT_MAP_TIMEOUTS "ft_timeouts"
-#define FT_MAP_ZONES "ft_zones"
-#define FT_MAP_IF_ZONE "ft_if_zone"
-#define FT_MAP_RULES "ft_rules"
-#define FT_MAP_STATS "ft_stats"
+#define FT_MAP_ZONES	"ft_zones"
+#define FT_MAP_IF_ZONE	"ft_if_zone"
+#define FT_MAP_RULES	"ft_rules"
+#define FT_MAP_STATS	"ft_stats"
 #define FT_MAP_TX_PORTS "ft_tx_ports"
 
 /* Program names. */
-#define FT_PROG_XDP "ft_xdp"
+#define FT_PROG_XDP	   "ft_xdp"
 #define FT_PROG_TC_INGRESS "ft_tc_ingress"
-#define FT_PROG_TC_EGRESS "ft_tc_egress"
+#define FT_PROG_TC_EGRESS  "ft_tc_egress"
 
 /*
  * Connection table geometry. A bucket is one 1 KiB array element of
  * FT_SLOTS slots; a slot is one connection in two cache lines, 128-byte
  * aligned: what a search reads in the first, the counters in the second.
  */
-#define FT_SLOTS 8
-#define FT_DEFAULT_CONNS (1u << 20)
-#define FT_MAX_ZONES 65536
-#define FT_MAX_IFINDEX 65536
-#define FT_MAX_RULES 256
+#define FT_SLOTS	    8
+#define FT_DEFAULT_CONNS    (1u << 20)
+#define FT_MAX_ZONES	    65536
+#define FT_MAX_IFINDEX	    65536
+#define FT_MAX_RULES	    256
 #define FT_MAX_TIMEOUT_SECS (30u * 86400)
 
-/* Time in the bucket header: coarse nanoseconds >> FT_TICK_SHIFT (~1.05 ms). */
+/* ft_conn.last_tick counts coarse nanoseconds >> FT_TICK_SHIFT (~1.05 ms). */
 #define FT_TICK_SHIFT 20
 
 /* Connection key, canonical: (addr[0], port[0]) sorts before (addr[1], port[1]). */
 struct ft_key {
 	__u8 addr[2][16]; /* IPv4 in the first 4 bytes, rest zero */
-	__be16 port[2];   /* ICMP echo: both are the identifier */
+	__be16 port[2];	  /* ICMP echo: both are the identifier */
 	__u8 proto;
 	__u8 family; /* FT_FAMILY_* */
 	__u16 zone;
@@ -86,10 +86,10 @@ enum ft_verdict {
 
 /* ft_conn.flags */
 #define FT_CONN_ORIG_IS_1 (1u << 0) /* the connection was opened by side 1 */
-#define FT_CONN_FRAGMENT (1u << 1)  /* non-first fragments were counted here */
+#define FT_CONN_FRAGMENT  (1u << 1) /* non-first fragments were counted here */
 
 /* ft_conn.hw: written only by the controller. */
-#define FT_HW_NONE 0
+#define FT_HW_NONE	0
 #define FT_HW_OFFLOADED 1
 
 /*
@@ -119,9 +119,9 @@ struct ft_bucket {
 	struct ft_conn slot[FT_SLOTS];
 };
 
-#define FT_META_TAG(m) ((m) >> 16)
-#define FT_META_CLASS(m) (((m) >> 8) & 0xff)
-#define FT_META_SEQ(m) ((m) & 0xff)
+#define FT_META_TAG(m)		 ((m) >> 16)
+#define FT_META_CLASS(m)	 (((m) >> 8) & 0xff)
+#define FT_META_SEQ(m)		 ((m)&0xff)
 #define FT_META(tag, class, seq) (((tag) << 16) | ((class) << 8) | (seq))
 
 /* Timeout classes: index into ft_timeouts. */
@@ -155,7 +155,7 @@ struct ft_config {
 	__u32 rule_count;
 	__u32 rule_gen;
 	__u32 zone_sweep_buckets; /* bound of the stale pass before a zone refusal */
-	__u32 if_zones;		  /* 1 once any interface has a zone: untagged traffic looks it up */
+	__u32 if_zones; /* 1 once any interface has a zone: untagged traffic looks it up */
 	__u32 pad[14];
 };
 
