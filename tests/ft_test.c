@@ -12,15 +12,21 @@
 #include "ft_test.h"
 #include "flowtier.skel.h"
 
+void ft_test_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "cannot pin to CPU %d", cpu);
+}
+
 void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1)
 {
 	struct ft_dp_opts o = { .conns = conns, .seed = { seed0, seed1 } };
-	cpu_set_t set;
 
 	/* Every packet of a test must meet the same CPU part of the table. */
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "cannot pin to CPU 0");
+	ft_test_pin(0);
 	cr_assert_eq(ft_dp_open(dp, &o), 0, "cannot load the datapath");
 }
 

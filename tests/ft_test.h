@@ -22,6 +22,9 @@ enum ft_test_prog {
 	FT_T_TC_OUT,
 };
 
+/* Runs the test on one CPU: the table's part, and every counter, is per CPU. */
+void ft_test_pin(int cpu);
+
 /* Loads a table of `conns` connections on one CPU (the test is pinned to CPU 0). */
 void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1);
 

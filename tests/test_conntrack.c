@@ -64,15 +64,6 @@ Test(conntrack, both_directions_share_one_entry_with_exact_counters)
 	cr_assert_eq(ft_stats_of(&dp).created, 1);
 }
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "cannot pin to CPU %d", cpu);
-}
-
 static struct ft_spec udp_flow(int i)
 {
 	static char addrs[64][32];
@@ -361,7 +352,7 @@ Test(conntrack, every_connection_lives_in_the_part_of_the_cpu_that_saw_it)
 	ft_dp_close(&dp);
 
 	ft_test_load(&dp, 4096, 1, 2);
-	pin(1);
+	ft_test_pin(1);
 	ft_send(&dp, FT_T_XDP, &s);
 	cr_assert_not_null(ft_find(&dp, &s, 0, NULL, &b1, NULL));
 	cr_assert_eq(b1, b0 + dp.cpu_buckets, "same slot in CPU 1's part");

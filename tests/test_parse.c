@@ -236,8 +236,8 @@ static const struct vlan_case vlans[] = {
 static struct ft_spec spec_of(const struct parse_case *c, int family, const struct vlan_case *v,
 			      int reply)
 {
-	const char *a = family == 4 ? "192.0.2.10" : "2001:db8::10";
-	const char *b = family == 4 ? "198.51.100.20" : "2001:db8:1::20";
+	const char *a = family == 4 ? "198.18.2.10" : "2001:db8::10";
+	const char *b = family == 4 ? "198.19.100.20" : "2001:db8:1::20";
 	int icmp = c->proto == ICMP_ANY;
 	struct ft_spec s = {
 		.family = family,
@@ -417,7 +417,7 @@ struct bad_case {
 
 /* clang-format off */
 #define UDP4(...)                                                                                  \
-	{ .family = 4, .src = "192.0.2.1", .dst = "192.0.2.2", .proto = 17, .sport = 1000,        \
+	{ .family = 4, .src = "198.18.2.1", .dst = "198.18.2.2", .proto = 17, .sport = 1000,        \
 	  .dport = 2000, .payload = 8, __VA_ARGS__ }
 #define IP6(p, ...)                                                                                \
 	{ .family = 6, .src = "2001:db8::1", .dst = "2001:db8::2", .proto = (p), .sport = 1000,    \
@@ -520,8 +520,8 @@ Test(parse, each_l4_protocol_needs_exactly_its_own_header)
 			__u8 proto = l4[i].proto == ICMP_ANY ? (family == 4 ? 1 : 58) : l4[i].proto;
 			struct ft_spec s = {
 				.family = family,
-				.src = family == 4 ? "192.0.2.1" : "2001:db8::1",
-				.dst = family == 4 ? "192.0.2.2" : "2001:db8::2",
+				.src = family == 4 ? "198.18.2.1" : "2001:db8::1",
+				.dst = family == 4 ? "198.18.2.2" : "2001:db8::2",
 				.proto = proto,
 				/* GRE has no ports: its key has zeros. */
 				.sport = proto == 47 ? 0 : 7,
@@ -614,7 +614,7 @@ static const struct fx_vlan_udp4 vlan_udp4 = {
 	.eth = { FX_MACS, .type = BE16(0x8100) },
 	.vlan = { .tci = BE16(100), .type = BE16(0x0800) },
 	.ip = { .ver_ihl = 0x45, .len = BE16(28), .ttl = 64, .proto = 17,
-		.src = { 192, 0, 2, 1 }, .dst = { 192, 0, 2, 2 } },
+		.src = { 198, 18, 2, 1 }, .dst = { 198, 18, 2, 2 } },
 	.udp = { .sport = BE16(40000), .dport = BE16(53), .len = BE16(8) },
 };
 /* clang-format on */
@@ -634,7 +634,7 @@ static const struct fx_qinq_udp4 qinq_udp4 = {
 	.outer = { .tci = BE16(200), .type = BE16(0x8100) },
 	.inner = { .tci = BE16(201), .type = BE16(0x0800) },
 	.ip = { .ver_ihl = 0x46, .len = BE16(32), .ttl = 64, .proto = 17,
-		.src = { 192, 0, 2, 3 }, .dst = { 192, 0, 2, 4 } },
+		.src = { 198, 18, 2, 3 }, .dst = { 198, 18, 2, 4 } },
 	.opt = { 0x94, 0x04, 0, 0 },
 	.udp = { .sport = BE16(40001), .dport = BE16(53), .len = BE16(8) },
 };
@@ -775,16 +775,16 @@ static void sweep(enum ft_test_prog prog, const char *name, const void *frame, s
 
 static const struct ft_spec vlan_udp4_spec = {
 	.family = 4,
-	.src = "192.0.2.1",
-	.dst = "192.0.2.2",
+	.src = "198.18.2.1",
+	.dst = "198.18.2.2",
 	.proto = 17,
 	.sport = 40000,
 	.dport = 53,
 };
 static const struct ft_spec qinq_udp4_spec = {
 	.family = 4,
-	.src = "192.0.2.3",
-	.dst = "192.0.2.4",
+	.src = "198.18.2.3",
+	.dst = "198.18.2.4",
 	.proto = 17,
 	.sport = 40001,
 	.dport = 53,
@@ -832,15 +832,15 @@ Test(parse, bpf_prog_test_run_refuses_exactly_the_lengths_the_sweeps_skip)
 {
 	static const struct ft_spec frames[] = {
 		{ .ethertype = 0x0806, .payload = 66 },
-		{ .family = 4, .src = "192.0.2.1", .dst = "192.0.2.2", .proto = 17, .payload = 38 },
+		{ .family = 4, .src = "198.18.2.1", .dst = "198.18.2.2", .proto = 17, .payload = 38 },
 		{ .family = 6,
 		  .src = "2001:db8::1",
 		  .dst = "2001:db8::2",
 		  .proto = 17,
 		  .payload = 18 },
 		{ .family = 4,
-		  .src = "192.0.2.1",
-		  .dst = "192.0.2.2",
+		  .src = "198.18.2.1",
+		  .dst = "198.18.2.2",
 		  .proto = 17,
 		  .payload = 34,
 		  .nvlan = 1,

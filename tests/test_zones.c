@@ -19,15 +19,6 @@ static void teardown(void)
 
 TestSuite(zones, .fini = teardown);
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "cannot pin to CPU %d", cpu);
-}
-
 /* UDP flow i, tagged with VLAN `vlan` (0: untagged). */
 static struct ft_spec flow(int i, __u16 vlan)
 {
@@ -131,7 +122,7 @@ Test(zones, a_zone_filled_only_by_stale_entries_on_another_cpu_admits_new_connec
 	cr_assert_eq(ft_dp_set_timeouts(&dp, &to), 0);
 	ft_dp_set_zone_limit(&dp, 100, 2);
 
-	pin(1);
+	ft_test_pin(1);
 	for (int i = 21; i < 23; i++) {
 		struct ft_spec s = flow(i, 100);
 
@@ -140,7 +131,7 @@ Test(zones, a_zone_filled_only_by_stale_entries_on_another_cpu_admits_new_connec
 	cr_assert_eq(dp.zones[100].count, 2);
 	usleep(1200 * 1000);
 
-	pin(0);
+	ft_test_pin(0);
 	cr_assert_eq(ft_send(&dp, FT_T_XDP, &fresh), FT_XDP_PASS);
 	cr_assert_eq(ft_stats_of(&dp).reclaimed[FT_RECLAIM_ZONE_SWEEP], 2);
 	cr_assert_eq(ft_stats_of(&dp).insert_failed[FT_FAIL_ZONE_LIMIT], 0);
