@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/types.h>
 
 /* The binary under test; make test passes its path (it follows OUT). */
 #define FT_BIN "\"${FT_BIN:-build/flowtier}\""
@@ -124,6 +125,89 @@ Test(cli, unload_removes_every_pin_and_says_so_when_there_is_nothing)
 	cr_assert_neq(access(dir, F_OK), 0, "%s is gone", dir);
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", dir), 1);
 	cr_assert(strstr(out, "error: nothing of flowtier's is pinned in "), "%s", out);
+}
+
+/* UDP/IPv4 198.18.0.1:sport -> 198.18.0.2:53, tagged with VLAN vlan unless 0. */
+static void write_udp(const char *path, __u16 vlan, __u16 sport)
+{
+	unsigned char f[68] = { 0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1 };
+	unsigned char *p = f + 12;
+	FILE *out;
+
+	if (vlan) {
+		*p++ = 0x81, *p++ = 0x00, *p++ = vlan >> 8, *p++ = vlan & 0xff;
+	}
+	*p++ = 0x08, *p++ = 0x00;
+	memcpy(p, (unsigned char[]){ 0x45, 0, 0,	  50,		0,  0,	0, 0,	64,
+				     17,   0, 0,	  198,		18, 0,	1, 198, 18,
+				     0,	   2, sport >> 8, sport & 0xff, 0,  53, 0, 30 },
+	       26);
+	out = fopen(path, "w");
+	cr_assert_not_null(out);
+	cr_assert_eq(fwrite(f, 1, sizeof(f), out), sizeof(f));
+	fclose(out);
+}
+
+/* Sends one frame through the pinned XDP program on CPU 0. */
+static void xdp_run(const char *frame)
+{
+	cr_assert_eq(run(out, sizeof(out),
+			 "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s", dir, frame),
+		     0, "%s", out);
+}
+
+static int count_lines(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+Test(cli, ct_lists_connections_by_zone_and_shows_bucket_fill)
+{
+	char tagged[64], plain[64];
+	__u64 buckets = 0, conns = 0;
+	char *line;
+
+	snprintf(tagged, sizeof(tagged), "/tmp/flowtier-tagged-%d", getpid());
+	snprintf(plain, sizeof(plain), "/tmp/flowtier-plain-%d", getpid());
+	write_udp(tagged, 100, 1000);
+	write_udp(plain, 0, 1001);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	xdp_run(tagged);
+	xdp_run(plain);
+
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " ct --pin-dir %s", dir), 0, "%s", out);
+	cr_assert(strstr(out, "2 connections in a table of 1024"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " ct --zone 100 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert(strstr(out, "1 connections in a table of 1024"), "%s", out);
+	cr_assert_eq(count_lines(out, "198.18.0.1:1000"), 1, "%s", out);
+	cr_assert_eq(count_lines(out, "198.18.0.1:1001"), 0, "%s", out);
+
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " ct buckets --pin-dir %s", dir), 0, "%s", out);
+	cr_assert(strstr(out, "128 buckets of 8 slots, 2 connections (0.2% full)"), "%s", out);
+	/* Each row is "slots in use, buckets": they add up to the table. */
+	line = strstr(out, "buckets\n");
+	cr_assert_not_null(line, "%s", out);
+	for (line = strchr(line, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+		unsigned int k;
+		unsigned long long n;
+
+		cr_assert_eq(sscanf(line, "%u %llu", &k, &n), 2, "%s", out);
+		buckets += n;
+		conns += k * n;
+	}
+	cr_assert_eq(buckets, 128);
+	cr_assert_eq(conns, 2);
+
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " ct --zone 65536 --pin-dir %s", dir), 2);
+	cr_assert(strstr(out, "bad value '65536' for --zone: zones are 0 to 65535"), "%s", out);
+	unlink(tagged);
+	unlink(plain);
 }
 
 Test(cli, bad_flags_and_commands_exit_2_with_a_clear_message)

@@ -76,3 +76,17 @@ void ft_ct_print(FILE *f, const struct ft_conn *c)
 		(unsigned long long)c->dir[!o].packets, (unsigned long long)c->dir[!o].bytes,
 		c->flags & FT_CONN_FRAGMENT ? " frag" : "");
 }
+
+void ft_ct_print_buckets(FILE *f, const __u64 hist[FT_SLOTS + 1], __u32 nr_buckets)
+{
+	__u64 conns = 0;
+
+	for (int k = 0; k <= FT_SLOTS; k++)
+		conns += k * hist[k];
+	fprintf(f, "%u buckets of %d slots, %llu connections (%.1f%% full)\n", nr_buckets, FT_SLOTS,
+		(unsigned long long)conns,
+		nr_buckets ? 100.0 * conns / (nr_buckets * FT_SLOTS) : 0);
+	fprintf(f, "%8s %12s\n", "in use", "buckets");
+	for (int k = 0; k <= FT_SLOTS; k++)
+		fprintf(f, "%8d %12llu\n", k, (unsigned long long)hist[k]);
+}

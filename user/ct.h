@@ -14,4 +14,7 @@ void ft_ct_print_header(FILE *f);
 /* One line, the side that opened the connection first. */
 void ft_ct_print(FILE *f, const struct ft_conn *c);
 
+/* The bucket fill histogram, as ovs-appctl dpctl/ct-bkts shows it. */
+void ft_ct_print_buckets(FILE *f, const __u64 hist[FT_SLOTS + 1], __u32 nr_buckets);
+
 #endif

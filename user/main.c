@@ -20,18 +20,20 @@ static void usage(FILE *f)
 		"usage: flowtier COMMAND [OPTIONS]\n"
 		"\n"
 		"commands:\n"
-		"  check [--conns N]   load the datapath into the kernel (verifier included),\n"
+		"  check               load the datapath into the kernel (verifier included),\n"
 		"                      print the table's geometry, and unload it again\n"
-		"  load [--conns N]    load the datapath and pin its maps and programs under\n"
+		"  load                load the datapath and pin its maps and programs under\n"
 		"                      " FT_PIN_DIR " (reused when already there)\n"
 		"  unload              remove what 'load' pinned\n"
 		"  ct                  list the connections in the pinned table\n"
+		"  ct buckets          how many slots are in use per bucket (a histogram)\n"
+		"  help                show this text\n"
 		"\n"
 		"options:\n"
 		"  --conns N           connections in the whole table (default %u)\n"
 		"  --pin-dir DIR       pin under DIR instead of " FT_PIN_DIR " (tests)\n"
-		"  --verifier-stats    print what the verifier processed for each program\n"
-		"  help                show this text\n",
+		"  --verifier-stats    check, load: what the verifier processed per program\n"
+		"  --zone Z            ct: only the connections of zone Z (0 to 65535)\n",
 		FT_DEFAULT_CONNS);
 }
 
@@ -54,6 +56,7 @@ static int parse_u32(const char *flag, const char *s, __u32 *out)
 struct ft_cmd_opts {
 	struct ft_dp_opts dp;
 	const char *pin_dir;
+	int zone; /* -1: all */
 };
 
 static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
@@ -62,11 +65,14 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "conns", required_argument, NULL, 'c' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "verifier-stats", no_argument, NULL, 'v' },
+		{ "zone", required_argument, NULL, 'z' },
 		{ 0 },
 	};
+	__u32 zone;
 	int opt;
 
 	o->pin_dir = FT_PIN_DIR;
+	o->zone = -1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -78,6 +84,15 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 			break;
 		case 'v':
 			o->dp.verifier_stats = 1;
+			break;
+		case 'z':
+			if (parse_u32("--zone", optarg, &zone))
+				return -EINVAL;
+			if (zone > 0xffff) {
+				pr_err("bad value '%s' for --zone: zones are 0 to 65535\n", optarg);
+				return -EINVAL;
+			}
+			o->zone = zone;
 			break;
 		default:
 			return -EINVAL;
@@ -138,29 +153,49 @@ static int do_load(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+struct ct_listing {
+	int zone; /* -1: all */
+	unsigned long shown;
+};
+
 static int ct_print_one(const struct ft_conn *c, __u32 bucket, void *arg)
 {
+	struct ct_listing *l = arg;
+
 	(void)bucket;
+	if (l->zone >= 0 && c->key.zone != l->zone)
+		return 0;
 	ft_ct_print(stdout, c);
-	(*(unsigned long *)arg)++;
+	l->shown++;
 	return 0;
 }
 
 static int do_ct(int argc, char **argv)
 {
 	struct ft_cmd_opts o = {};
+	struct ct_listing l;
 	struct ft_table t;
-	unsigned long n = 0;
+	int buckets = argc > 1 && !strcmp(argv[1], "buckets");
 
+	if (buckets)
+		argc--, argv++;
 	if (parse_opts(argc, argv, &o)) {
 		usage(stderr);
 		return FT_EXIT_USAGE;
 	}
 	if (ft_table_open(&t, o.pin_dir))
 		return 1;
-	ft_ct_print_header(stdout);
-	ft_table_for_each(&t, ct_print_one, &n);
-	printf("%lu connections in a table of %u\n", n, t.nr_buckets * FT_SLOTS);
+	if (buckets) {
+		__u64 hist[FT_SLOTS + 1];
+
+		ft_table_histogram(&t, hist);
+		ft_ct_print_buckets(stdout, hist, t.nr_buckets);
+	} else {
+		l = (struct ct_listing){ .zone = o.zone };
+		ft_ct_print_header(stdout);
+		ft_table_for_each(&t, ct_print_one, &l);
+		printf("%lu connections in a table of %u\n", l.shown, t.nr_buckets * FT_SLOTS);
+	}
 	ft_table_close(&t);
 	return 0;
 }

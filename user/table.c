@@ -101,3 +101,16 @@ int ft_table_for_each(const struct ft_table *t,
 	}
 	return 0;
 }
+
+void ft_table_histogram(const struct ft_table *t, __u64 hist[FT_SLOTS + 1])
+{
+	memset(hist, 0, (FT_SLOTS + 1) * sizeof(hist[0]));
+	for (__u32 b = 0; b < t->nr_buckets; b++) {
+		int used = 0;
+
+		for (int i = 0; i < FT_SLOTS; i++)
+			used += FT_META_TAG(__atomic_load_n(&t->buckets[b].slot[i].meta,
+							    __ATOMIC_RELAXED)) != 0;
+		hist[used]++;
+	}
+}

@@ -22,4 +22,7 @@ void ft_table_close(struct ft_table *t);
 int ft_table_for_each(const struct ft_table *t,
 		      int (*fn)(const struct ft_conn *c, __u32 bucket, void *arg), void *arg);
 
+/* hist[k]: buckets with k live slots, k = 0..FT_SLOTS. */
+void ft_table_histogram(const struct ft_table *t, __u64 hist[FT_SLOTS + 1]);
+
 #endif
