@@ -281,6 +281,23 @@ struct ft_pick {
 	__u32 victim_age;
 };
 
+struct ft_pick_pair {
+	struct ft_pick pk[2];
+};
+
+/*
+ * Where the pick keeps its state: in a map value rather than on the stack,
+ * because the verifier tracks stack values exactly and would explore every
+ * combination of free and victim slots over both buckets as its own state.
+ * Map memory reads back as unknown values, so those paths merge.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ft_pick_pair);
+	__uint(max_entries, 1);
+} ft_picks SEC(".maps");
+
 static __always_inline void ft_pick_consider(struct ft_pick *pk, int i, __u32 class, __u32 age)
 {
 	int est = ft_class_established(class);
@@ -386,10 +403,14 @@ static __always_inline struct ft_conn *
 ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg, const struct ft_timeouts *to,
 	       struct ft_ctx *c, struct ft_stats *st, struct ft_bucket **bout, int *slot)
 {
-	struct ft_pick pk[2];
+	__u32 zero = 0;
+	struct ft_pick_pair *pp = bpf_map_lookup_elem(&ft_picks, &zero);
+	struct ft_pick *pk = pp ? pp->pk : NULL;
 	struct ft_bucket *b;
 	int w;
 
+	if (!pk)
+		return NULL;
 	ft_bucket_pick(pl->b[0], pl->home, to, c, st, &pk[0]);
 	if (pl->b[1] != pl->b[0])
 		ft_bucket_pick(pl->b[1], pl->home, to, c, st, &pk[1]);
