@@ -48,7 +48,7 @@ $(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(U
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
 	$(MAKE) $(OUT)/flowtier $(TEST_BINS)
-	@FT_BIN=$(OUT)/flowtier sh tests/run.sh $(TEST_BINS)
+	@FT_BIN=$(OUT)/flowtier FT_VM_CACHE=$(OUT)/vm sh tests/run.sh $(TEST_BINS) tests/vm/run.sh
 
 demo: deps
 	$(MAKE) $(OUT)/flowtier

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Boots Debian 12's own kernel (the linux-image-amd64 package, 6.1 LTS)
+# under qemu with a busybox initramfs holding flowtier, and checks that the
+# datapath passes that kernel's verifier with room to spare.
+#
+# usage: tests/vm/run.sh path/to/flowtier
+#   FT_VM_CACHE  where the unpacked kernel is kept between runs (build/vm)
+#   FT_VM_BUDGET most verifier instructions a program may need (500000:
+#                half of the kernel's limit, so that growth shows up here
+#                before it stops the datapath from loading on Debian 12)
+set -eu
+
+BIN=${1:?usage: tests/vm/run.sh path/to/flowtier}
+CACHE=${FT_VM_CACHE:-build/vm}
+BUDGET=${FT_VM_BUDGET:-500000}
+TIMEOUT=300
+
+fail() {
+	echo "vm: $*" >&2
+	exit 1
+}
+
+for tool in qemu-system-x86_64 cpio apt-get dpkg-deb; do
+	command -v "$tool" >/dev/null || fail "$tool is missing: run 'make deps'"
+done
+[ -x /bin/busybox ] || fail "/bin/busybox is missing: run 'make deps' (busybox-static)"
+[ -x "$BIN" ] || fail "$BIN is not built"
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+# The kernel package linux-image-amd64 points to, unpacked once.
+fetch_kernel() {
+	pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || fail "cannot tell which kernel linux-image-amd64 depends on (run apt-get update)"
+	if ! ls "$CACHE/$pkg"/boot/vmlinuz-* >/dev/null 2>&1; then
+		rm -rf "$CACHE/$pkg" "$CACHE"/*.deb
+		(cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
+			(apt-get update -q >/dev/null && cd "$CACHE" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
+			fail "cannot download $pkg"
+		dpkg-deb -x "$CACHE/${pkg}"_*.deb "$CACHE/$pkg"
+		rm -f "$CACHE"/*.deb
+	fi
+	ls "$CACHE/$pkg"/boot/vmlinuz-* | head -n1
+}
+
+# busybox, flowtier and the shared libraries it links, at their own paths.
+build_initramfs() {
+	root=$1
+	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in sh mount mkdir uname cat poweroff; do
+		ln -s busybox "$root/bin/$applet"
+	done
+	cp "$BIN" "$root/flowtier"
+	ldd "$BIN" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	cat >"$root/init" <<'EOF'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /sys/fs/bpf
+mount -t bpf bpf /sys/fs/bpf
+echo "FT_KERNEL=$(uname -r)"
+/flowtier check --conns 65536 --verifier-stats
+echo "FT_EXIT=$?"
+poweroff -f
+EOF
+	chmod 755 "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet) | gzip >"$CACHE/initramfs.gz"
+}
+
+KERNEL=$(fetch_kernel)
+ROOT=$(mktemp -d)
+trap 'rm -rf "$ROOT"' EXIT
+build_initramfs "$ROOT"
+
+LOG=$CACHE/console.log
+rc=0
+timeout "$TIMEOUT" qemu-system-x86_64 -m 1024 -smp 2 -cpu max -nographic -no-reboot \
+	-kernel "$KERNEL" -initrd "$CACHE/initramfs.gz" \
+	-append "console=ttyS0 panic=-1 quiet" </dev/null >"$LOG" 2>&1 || rc=$?
+[ "$rc" -ne 124 ] || fail "the VM did not finish within ${TIMEOUT} s (console: $LOG)"
+grep -a -q 'FT_KERNEL=' "$LOG" || fail "the VM did not reach userspace (qemu exit $rc, console: $LOG)"
+
+echo "vm: kernel $(grep -a -o 'FT_KERNEL=[^[:space:]]*' "$LOG" | cut -d= -f2)"
+grep -a -E '^(ft_|processed|datapath loaded)' "$LOG" | sed 's/^/vm: /'
+grep -a -q 'FT_EXIT=0' "$LOG" || fail "flowtier check failed inside the VM (console: $LOG)"
+worst=$(grep -a -o 'processed [0-9]* insns' "$LOG" | awk '$2 > m { m = $2 } END { print m + 0 }')
+[ "$worst" -gt 0 ] || fail "no verifier statistics in the console (console: $LOG)"
+[ "$worst" -le "$BUDGET" ] ||
+	fail "a program needs $worst verifier instructions on this kernel, over the budget of $BUDGET"
+echo "vm: passed: the datapath loads, the costliest program needs $worst of $BUDGET instructions"
