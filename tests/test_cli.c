@@ -210,6 +210,119 @@ Test(cli, ct_lists_connections_by_zone_and_shows_bucket_fill)
 	unlink(plain);
 }
 
+/* The pinned XDP program's return code for a frame (2 pass, 1 drop, 4 redirect). */
+static int xdp_ret(const char *frame)
+{
+	const char *r;
+
+	xdp_run(frame);
+	r = strstr(out, "Return value: ");
+	cr_assert_not_null(r, "%s", out);
+	return atoi(r + strlen("Return value: "));
+}
+
+Test(cli, timeouts_are_listed_and_set_at_run_time)
+{
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert_eq(
+		run(out, sizeof(out), FT_BIN " timeout set udp established 45 --pin-dir %s", dir),
+		0, "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " timeout list --pin-dir %s", dir), 0);
+	cr_assert(strstr(out, "udp    established        45\n"), "%s", out);
+	cr_assert(strstr(out, "tcp    established    432000\n"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " timeout list --json --pin-dir %s", dir), 0);
+	cr_assert(strstr(out, "{\"proto\":\"udp\",\"state\":\"established\",\"seconds\":45}"), "%s",
+		  out);
+	cr_assert_eq(run(out, sizeof(out), "bpftool map dump pinned %s/ft_timeouts", dir), 0);
+	cr_assert(strstr(out, "\"secs\": [120,432000,120,10,30,45,"), "the map itself: %s", out);
+
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " timeout set udp closing 5 --pin-dir %s", dir),
+		     2);
+	cr_assert(strstr(out, "error: no timeout 'udp closing': expected one of tcp "
+			      "syn_sent|established|closing|closed, udp new|established"),
+		  "%s", out);
+	cr_assert_eq(
+		run(out, sizeof(out), FT_BIN " timeout set tcp closed 2592001 --pin-dir %s", dir),
+		2);
+	cr_assert(strstr(out, "error: bad timeout '2592001': expected 0 to 2592000"), "%s", out);
+}
+
+Test(cli, a_zone_limit_set_at_run_time_refuses_the_next_connection)
+{
+	char frame[64];
+
+	snprintf(frame, sizeof(frame), "/tmp/flowtier-zone-%d", getpid());
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " zone set-limit 100 2 --pin-dir %s", dir), 0,
+		     "%s", out);
+	for (int i = 0; i < 3; i++) {
+		write_udp(frame, 100, 2000 + i);
+		cr_assert_eq(xdp_ret(frame), i < 2 ? 2 : 1, "connection %d", i);
+	}
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " zone list --pin-dir %s", dir), 0);
+	cr_assert(strstr(out, "   100            2            2            1\n"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " zone list --json --pin-dir %s", dir), 0);
+	cr_assert_str_eq(out, "[{\"zone\":100,\"connections\":2,\"limit\":2,\"refused\":1}]\n");
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " zone set-limit 65536 1 --pin-dir %s", dir), 2);
+	cr_assert(strstr(out, "error: bad zone '65536': expected 0 to 65535"), "%s", out);
+	unlink(frame);
+}
+
+Test(cli, rules_added_and_deleted_at_run_time_reach_live_connections)
+{
+	char frame[64];
+
+	snprintf(frame, sizeof(frame), "/tmp/flowtier-rule-%d", getpid());
+	write_udp(frame, 0, 3000);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	cr_assert_eq(xdp_ret(frame), 2, "no rules: pass");
+	cr_assert_eq(run(out, sizeof(out),
+			 FT_BIN " rule add --verdict drop --proto udp --dst 198.18.0.0/24 --dport "
+				"50-60 --pin-dir %s",
+			 dir),
+		     0, "%s", out);
+	cr_assert_eq(xdp_ret(frame), 1, "the live connection follows the new rule");
+	cr_assert_eq(run(out, sizeof(out),
+			 FT_BIN " rule add --verdict redirect --dev lo --pin-dir %s", dir),
+		     0, "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " rule list --pin-dir %s", dir), 0);
+	cr_assert(
+		strstr(out,
+		       "    0   ipv4 udp      any                      198.18.0.0/24              "
+		       " 50-60    drop"),
+		"%s", out);
+	cr_assert(strstr(out,
+			 "    1    any any      any                      any                      "
+			 "    0-65535 redirect lo\n"),
+		  "%s", out);
+
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " rule del 0 --pin-dir %s", dir), 0, "%s", out);
+	cr_assert_eq(xdp_ret(frame), 4, "now the redirect rule is first");
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " rule list --json --pin-dir %s", dir), 0);
+	cr_assert_str_eq(out, "[{\"index\":0,\"family\":0,\"proto\":\"any\",\"src\":\"any\","
+			      "\"dst\":\"any\",\"dport\":\"0-65535\",\"verdict\":\"redirect\","
+			      "\"dev\":\"lo\"}]\n");
+
+	cr_assert_eq(run(out, sizeof(out),
+			 FT_BIN " rule add --verdict redirect --dev nope0 --pin-dir %s", dir),
+		     2);
+	cr_assert(strstr(out, "error: no interface 'nope0': see 'ip link'"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " rule add --proto udp --pin-dir %s", dir), 2);
+	cr_assert(strstr(out, "error: rule add needs --verdict pass|drop|redirect"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out),
+			 FT_BIN " rule add --verdict drop --src 2001:db8::/129 "
+				"--pin-dir %s",
+			 dir),
+		     2);
+	cr_assert(strstr(out, "error: bad prefix '2001:db8::/129'"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " rule del 3 --pin-dir %s", dir), 2);
+	cr_assert(strstr(out, "error: bad rule index '3': expected 0 to 0"), "%s", out);
+	unlink(frame);
+}
+
 Test(cli, bad_flags_and_commands_exit_2_with_a_clear_message)
 {
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns lots"), 2);

@@ -13,6 +13,7 @@
 #include "bpffs.h"
 #include "datapath.h"
 #include "log.h"
+#include "settings.h"
 #include "flowtier.skel.h"
 
 /* Close to netfilter's defaults; see the README for the comparison. */
@@ -383,22 +384,8 @@ int ft_dp_set_if_zone(const struct ft_datapath *dp, __u32 ifindex, __u16 zone)
 
 int ft_dp_set_rules(const struct ft_datapath *dp, const struct ft_rule *rules, __u32 n)
 {
-	struct ft_config cfg;
-	int err;
-
-	if (n > FT_MAX_RULES)
-		return -E2BIG;
-	for (__u32 i = 0; i < n; i++) {
-		err = ft_dp_update(dp->skel->maps.ft_rules, i, &rules[i]);
-		if (err)
-			return err;
-	}
-	err = ft_dp_read_config(dp, &cfg);
-	if (err)
-		return err;
-	cfg.rule_count = n;
-	cfg.rule_gen++;
-	return ft_dp_write_config(dp, &cfg);
+	return ft_rules_store(bpf_map__fd(dp->skel->maps.ft_rules),
+			      bpf_map__fd(dp->skel->maps.ft_config), rules, n);
 }
 
 int ft_dp_add_tx_port(const struct ft_datapath *dp, __u32 ifindex)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bpffs.h"
+#include "cmd_settings.h"
 #include "ct.h"
 #include "datapath.h"
 #include "log.h"
@@ -27,13 +28,22 @@ static void usage(FILE *f)
 		"  unload              remove what 'load' pinned\n"
 		"  ct                  list the connections in the pinned table\n"
 		"  ct buckets          how many slots are in use per bucket (a histogram)\n"
+		"  timeout list | set PROTO STATE SECONDS\n"
+		"                      show or change a timeout, at once for every connection\n"
+		"  zone list | set-limit ZONE LIMIT\n"
+		"                      show zones, or cap a zone's connections (0: no cap)\n"
+		"  rule list | del INDEX | add --verdict pass|drop|redirect [--dev IFACE]\n"
+		"       [--family 4|6] [--proto P] [--src PREFIX] [--dst PREFIX] [--dport A[-B]]\n"
+		"                      verdict rules, first match wins; connections follow\n"
+		"                      a change on their next packet\n"
 		"  help                show this text\n"
 		"\n"
 		"options:\n"
 		"  --conns N           connections in the whole table (default %u)\n"
 		"  --pin-dir DIR       pin under DIR instead of " FT_PIN_DIR " (tests)\n"
 		"  --verifier-stats    check, load: what the verifier processed per program\n"
-		"  --zone Z            ct: only the connections of zone Z (0 to 65535)\n",
+		"  --zone Z            ct: only the connections of zone Z (0 to 65535)\n"
+		"  --json              list commands: JSON instead of a table\n",
 		FT_DEFAULT_CONNS);
 }
 
@@ -230,6 +240,12 @@ int main(int argc, char **argv)
 		return do_unload(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ct"))
 		return do_ct(argc - 1, argv + 1);
+	if (!strcmp(cmd, "timeout"))
+		return do_timeout(argc - 1, argv + 1);
+	if (!strcmp(cmd, "zone"))
+		return do_zone(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rule"))
+		return do_rule(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

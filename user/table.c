@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -8,30 +7,13 @@
 #include <bpf/bpf.h>
 
 #include "log.h"
+#include "pinned.h"
 #include "table.h"
-
-static int ft_table_pinned_fd(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		int err = -errno;
-
-		pr_err("cannot open %s: %s%s\n", path, strerror(errno),
-		       err == -ENOENT ? " (is the datapath loaded? run 'flowtier load')" : "");
-		return err;
-	}
-	return fd;
-}
 
 static int ft_table_read_config(struct ft_table *t, const char *dir)
 {
 	__u32 zero = 0;
-	int fd = ft_table_pinned_fd(dir, FT_MAP_CONFIG);
+	int fd = ft_pinned_fd(dir, FT_MAP_CONFIG);
 	int err;
 
 	if (fd < 0)
@@ -53,7 +35,7 @@ int ft_table_open(struct ft_table *t, const char *dir)
 	err = ft_table_read_config(t, dir);
 	if (err)
 		return err;
-	fd = ft_table_pinned_fd(dir, FT_MAP_CONNS);
+	fd = ft_pinned_fd(dir, FT_MAP_CONNS);
 	if (fd < 0)
 		return fd;
 	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The scanner: one pass over the mmapped table per interval.
+ *
+ * Per slot, a shadow entry remembers which connection the slot held at the
+ * last scan (its key, through the flow it points to; the creation time; the
+ * slot's reuse sequence) and the counters read then. The same connection
+ * gives exact deltas; any other (a reused slot, even for the same key)
+ * counts everything it has, so no delta is ever negative.
+ *
+ * Flows live in a dense array that an open-addressing index (linear
+ * probing, keyed hash) finds by key. A shadow entry points into the array
+ * directly, so a slot whose connection did not change costs no hash
+ * lookup, and since flows are handed out in scan order the array is mostly
+ * read in order. A flow counts the shadow entries pointing to it; one that
+ * drops to none goes on a dying list and leaves at the end of the scan
+ * unless some later slot of the same scan holds its key again.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "scan.h"
+
+#define FT_NO_FLOW    0xffffffffu
+#define FT_MAX_FLOWS  (1u << 31)
+#define FT_READ_TRIES 8
+/* First sizes; both double as they fill. */
+#define FT_MIN_FLOWS 1024u
+#define FT_MIN_INDEX 2048u
+
+struct ft_shadow {
+	__u64 created_ns; /* dir[orig].first_ns of the connection read last time */
+	__u64 packets[2];
+	__u64 bytes[2];
+	__u32 flow; /* FT_NO_FLOW: the slot was free (or unreadable) last time */
+	__u8 seq;   /* FT_META_SEQ: changes each time the datapath reuses the slot */
+	__u8 pad[3];
+};
+
+struct ft_index_ent {
+	__u32 hash;
+	__u32 flow; /* index in flows + 1; 0: empty */
+};
+
+struct ft_scan {
+	struct ft_shadow *shadow;
+	__u32 nr_slots;
+	struct ft_flow *flows;
+	__u32 flows_cap;
+	__u32 flows_used; /* entries ever handed out; the rest were never touched */
+	__u32 nr_flows;	  /* entries in the index */
+	__u32 free_head;
+	__u32 dying_head;
+	struct ft_index_ent *index;
+	__u32 index_mask;
+	/* Keyed: the keys come from the network, so their hashes must not be guessable. */
+	__u32 seed[10];
+	__u32 half_life_ms;
+	__u32 gen;
+	int scanned; /* prev_ms is set */
+	__u64 prev_ms;
+	/* This scan's rate factors; rate is 0 on the first scan (no interval). */
+	int rate;
+	double decay;	    /* 1 - alpha = 2^(-dt / half-life) */
+	double scale_fresh; /* 1000 / dt: a delta to a rate */
+	double scale_ewma;  /* alpha * 1000 / dt */
+	int err;
+	struct ft_scan_stats st;
+};
+
+_Static_assert(sizeof(struct ft_key) == 10 * sizeof(__u32), "the hash reads the key as 10 words");
+
+/*
+ * 2^-x for x >= 0, to double precision. A series rather than exp2(): the
+ * builds link no libm, and this runs once per scan.
+ */
+static double ft_exp2_neg(double x)
+{
+	const double ln2 = 0.69314718055994530942;
+	double r = 1, term = 1, y;
+	int n;
+
+	if (x > 1100)
+		return 0;
+	n = (int)x;
+	y = (x - n) * ln2; /* in [0, ln 2): the series converges fast */
+	for (int i = 1; i < 24; i++) {
+		term *= -y / i;
+		r += term;
+	}
+	while (n--)
+		r *= 0.5;
+	return r;
+}
+
+/* NH over the key's ten words (the datapath's scheme), then a final mix. */
+static __u32 ft_key_hash(const struct ft_scan *s, const struct ft_key *k)
+{
+	__u32 w[10];
+	__u64 h = 0;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 10; i += 2)
+		h += (__u64)(__u32)(w[i] + s->seed[i]) * (__u32)(w[i + 1] + s->seed[i + 1]);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h >> 32;
+}
+
+static int ft_key_eq(const struct ft_key *a, const struct ft_key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* The entry holding key, or the empty entry where it would go. */
+static struct ft_index_ent *ft_index_lookup(const struct ft_scan *s, const struct ft_key *k,
+					    __u32 h)
+{
+	for (__u32 i = h & s->index_mask;; i = (i + 1) & s->index_mask) {
+		struct ft_index_ent *e = &s->index[i];
+
+		if (!e->flow || (e->hash == h && ft_key_eq(&s->flows[e->flow - 1].key, k)))
+			return e;
+	}
+}
+
+static int ft_index_grow(struct ft_scan *s)
+{
+	__u32 cap = (s->index_mask + 1) * 2, mask = cap - 1;
+	struct ft_index_ent *n;
+
+	if (cap > 2 * FT_MAX_FLOWS || !cap)
+		return -E2BIG;
+	n = calloc(cap, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (__u32 i = 0; i <= s->index_mask; i++) {
+		const struct ft_index_ent *e = &s->index[i];
+		__u32 j;
+
+		if (!e->flow)
+			continue;
+		for (j = e->hash & mask; n[j].flow; j = (j + 1) & mask)
+			;
+		n[j] = *e;
+	}
+	free(s->index);
+	s->index = n;
+	s->index_mask = mask;
+	return 0;
+}
+
+/*
+ * Backward-shift deletion: later entries of the run move into the hole
+ * when their home is not between the hole and them, so lookups never meet
+ * a gap before their key and no tombstones pile up.
+ */
+static void ft_index_remove(struct ft_scan *s, struct ft_index_ent *e)
+{
+	__u32 mask = s->index_mask, i = e - s->index;
+
+	for (__u32 j = (i + 1) & mask; s->index[j].flow; j = (j + 1) & mask) {
+		__u32 home = s->index[j].hash & mask;
+
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			s->index[i] = s->index[j];
+			i = j;
+		}
+	}
+	s->index[i].flow = 0;
+}
+
+static int ft_flows_grow(struct ft_scan *s)
+{
+	__u32 cap = s->flows_cap * 2;
+	struct ft_flow *n;
+
+	if (cap > FT_MAX_FLOWS)
+		return -E2BIG;
+	n = realloc(s->flows, (size_t)cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->flows = n;
+	s->flows_cap = cap;
+	return 0;
+}
+
+/*
+ * The flow of key, added when missing; FT_NO_FLOW when it cannot be
+ * stored. The flow array may move: pointers into it do not survive.
+ */
+static __u32 ft_flow_get(struct ft_scan *s, const struct ft_key *k)
+{
+	__u32 h = ft_key_hash(s, k), idx;
+	struct ft_index_ent *e = ft_index_lookup(s, k, h);
+	struct ft_flow *f;
+
+	if (e->flow)
+		return e->flow - 1;
+	/* At most half full, so that runs stay short. */
+	if ((__u64)(s->nr_flows + 1) * 2 > (__u64)s->index_mask + 1) {
+		if (ft_index_grow(s))
+			return FT_NO_FLOW;
+		e = ft_index_lookup(s, k, h);
+	}
+	if (s->free_head != FT_NO_FLOW) {
+		idx = s->free_head;
+		s->free_head = s->flows[idx].link;
+	} else {
+		if (s->flows_used == s->flows_cap && ft_flows_grow(s))
+			return FT_NO_FLOW;
+		idx = s->flows_used++;
+	}
+	f = &s->flows[idx];
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->link = FT_NO_FLOW;
+	e->hash = h;
+	e->flow = idx + 1;
+	s->nr_flows++;
+	s->st.new_flows++;
+	return idx;
+}
+
+/* A slot no longer holds this flow; the last one puts it on the dying list. */
+static void ft_flow_unref(struct ft_scan *s, __u32 idx)
+{
+	struct ft_flow *f = &s->flows[idx];
+
+	if (--f->nslots || f->dying)
+		return;
+	f->dying = 1;
+	f->link = s->dying_head;
+	s->dying_head = idx;
+}
+
+/* End of scan: flows that no slot holds any more leave. */
+static void ft_scan_reap(struct ft_scan *s)
+{
+	while (s->dying_head != FT_NO_FLOW) {
+		__u32 idx = s->dying_head;
+		struct ft_flow *f = &s->flows[idx];
+
+		s->dying_head = f->link;
+		f->dying = 0;
+		if (f->nslots)
+			continue; /* a later slot held its key again */
+		ft_index_remove(s, ft_index_lookup(s, &f->key, ft_key_hash(s, &f->key)));
+		f->link = s->free_head;
+		s->free_head = idx;
+		s->nr_flows--;
+		s->st.gone_flows++;
+	}
+}
+
+/*
+ * Copies a slot the datapath may be writing. The meta word carries the
+ * reuse sequence, so the same meta before and after the copy means the
+ * slot held the same connection throughout (key and creation time are
+ * consistent; counters are each read whole). 1: live, 0: free, -EAGAIN:
+ * it kept changing.
+ */
+static int ft_slot_read(const struct ft_conn *slot, struct ft_conn *c)
+{
+	for (int i = 0; i < FT_READ_TRIES; i++) {
+		__u32 m = __atomic_load_n(&slot->meta, __ATOMIC_ACQUIRE);
+
+		if (!FT_META_TAG(m))
+			return 0;
+		memcpy(c, slot, sizeof(*c));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&slot->meta, __ATOMIC_RELAXED) == m) {
+			c->meta = m;
+			return 1;
+		}
+	}
+	return -EAGAIN;
+}
+
+static __u64 ft_conn_created(const struct ft_conn *c)
+{
+	return c->dir[c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0].first_ns;
+}
+
+/*
+ * The slot holds the connection it held last time: same key, creation
+ * time and reuse sequence, and counters that did not go back (they only
+ * do for a connection the other checks could not tell apart).
+ */
+static int ft_shadow_same(const struct ft_scan *s, const struct ft_shadow *sh,
+			  const struct ft_conn *c)
+{
+	if (sh->flow == FT_NO_FLOW || sh->seq != FT_META_SEQ(c->meta) ||
+	    sh->created_ns != ft_conn_created(c))
+		return 0;
+	for (int d = 0; d < 2; d++)
+		if (c->dir[d].packets < sh->packets[d] || c->dir[d].bytes < sh->bytes[d])
+			return 0;
+	return ft_key_eq(&s->flows[sh->flow].key, &c->key);
+}
+
+static void ft_shadow_release(struct ft_scan *s, struct ft_shadow *sh)
+{
+	if (sh->flow == FT_NO_FLOW)
+		return;
+	ft_flow_unref(s, sh->flow);
+	sh->flow = FT_NO_FLOW;
+}
+
+/* A connection new to this slot: its counters so far are all delta. */
+static int ft_shadow_attach(struct ft_scan *s, struct ft_shadow *sh, const struct ft_conn *c)
+{
+	__u32 idx;
+
+	ft_shadow_release(s, sh);
+	idx = ft_flow_get(s, &c->key);
+	if (idx == FT_NO_FLOW)
+		return -ENOMEM;
+	s->flows[idx].nslots++;
+	memset(sh, 0, sizeof(*sh));
+	sh->flow = idx;
+	sh->seq = FT_META_SEQ(c->meta);
+	sh->created_ns = ft_conn_created(c);
+	s->st.new_slots++;
+	return 0;
+}
+
+/* The first slot of a flow in this scan: restart the sums, age the rates. */
+static void ft_flow_begin(struct ft_scan *s, struct ft_flow *f)
+{
+	f->gen = s->gen;
+	memset(f->packets, 0, sizeof(f->packets));
+	memset(f->bytes, 0, sizeof(f->bytes));
+	f->last_ns = 0;
+	if (!s->rate)
+		return;
+	/* A flow's first rate is its instantaneous rate, not a climb from 0. */
+	f->fresh = !f->rated;
+	f->rated = 1;
+	for (int d = 0; d < 2; d++) {
+		f->pps[d] = f->fresh ? 0 : f->pps[d] * s->decay;
+		f->bps[d] = f->fresh ? 0 : f->bps[d] * s->decay;
+	}
+}
+
+/*
+ * Adds one slot's counters and deltas. The average is linear in the
+ * deltas, so each slot adds its share and a flow needs no second pass:
+ * rate = decay * rate + alpha * (sum of deltas) * 1000 / dt.
+ */
+static void ft_flow_account(struct ft_scan *s, struct ft_flow *f, struct ft_shadow *sh,
+			    const struct ft_conn *c)
+{
+	__u64 last = c->dir[0].last_ns > c->dir[1].last_ns ? c->dir[0].last_ns : c->dir[1].last_ns;
+	double w;
+
+	if (f->gen != s->gen)
+		ft_flow_begin(s, f);
+	w = f->fresh ? s->scale_fresh : s->scale_ewma;
+	for (int d = 0; d < 2; d++) {
+		__u64 dp = c->dir[d].packets - sh->packets[d];
+		__u64 db = c->dir[d].bytes - sh->bytes[d];
+
+		f->packets[d] += c->dir[d].packets;
+		f->bytes[d] += c->dir[d].bytes;
+		f->total_packets[d] += dp;
+		f->total_bytes[d] += db;
+		if (s->rate) {
+			f->pps[d] += w * dp;
+			f->bps[d] += w * db;
+		}
+		sh->packets[d] = c->dir[d].packets;
+		sh->bytes[d] = c->dir[d].bytes;
+	}
+	/* The copy that saw the latest packet knows the connection's state best. */
+	if (last >= f->last_ns) {
+		f->last_ns = last;
+		f->state = c->state;
+		f->verdict = c->verdict;
+		f->hw = c->hw;
+		f->flags = c->flags;
+	}
+}
+
+static void ft_scan_slot(struct ft_scan *s, const struct ft_conn *slot, struct ft_shadow *sh)
+{
+	struct ft_conn c;
+	int r = ft_slot_read(slot, &c);
+
+	if (r < 0) {
+		/* Keep the shadow: the next scan takes the delta from last time. */
+		s->st.torn++;
+		return;
+	}
+	if (!r) {
+		ft_shadow_release(s, sh);
+		return;
+	}
+	s->st.slots++;
+	if (!ft_shadow_same(s, sh, &c) && ft_shadow_attach(s, sh, &c)) {
+		s->err = -ENOMEM;
+		return;
+	}
+	ft_flow_account(s, &s->flows[sh->flow], sh, &c);
+}
+
+static void ft_scan_begin(struct ft_scan *s, __u64 now_ms)
+{
+	__u64 dt = now_ms - s->prev_ms;
+
+	memset(&s->st, 0, sizeof(s->st));
+	s->err = 0;
+	/* New flows start at gen 0, which a scan never has. */
+	if (!++s->gen)
+		s->gen = 1;
+	s->rate = s->scanned;
+	if (!s->rate)
+		return;
+	s->st.dt_ms = dt;
+	s->scale_fresh = 1000.0 / dt;
+	s->decay = s->half_life_ms ? ft_exp2_neg((double)dt / s->half_life_ms) : 0;
+	s->scale_ewma = (1 - s->decay) * s->scale_fresh;
+}
+
+int ft_scan_run(struct ft_scan *s, const struct ft_bucket *buckets, __u32 nr_buckets,
+		__u64 now_ms)
+{
+	if ((__u64)nr_buckets * FT_SLOTS != s->nr_slots)
+		return -EINVAL;
+	if (s->scanned && now_ms <= s->prev_ms)
+		return -EINVAL;
+	ft_scan_begin(s, now_ms);
+	for (__u32 b = 0; b < nr_buckets; b++)
+		for (int i = 0; i < FT_SLOTS; i++)
+			ft_scan_slot(s, &buckets[b].slot[i], &s->shadow[(size_t)b * FT_SLOTS + i]);
+	ft_scan_reap(s);
+	s->st.flows = s->nr_flows;
+	s->prev_ms = now_ms;
+	s->scanned = 1;
+	return s->err;
+}
+
+int ft_scan_new(struct ft_scan **out, __u32 nr_slots, __u32 half_life_ms)
+{
+	struct ft_scan *s;
+	int err = -ENOMEM;
+	ssize_t r;
+
+	*out = NULL;
+	if (!nr_slots || nr_slots % FT_SLOTS)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->nr_slots = nr_slots;
+	s->half_life_ms = half_life_ms;
+	s->free_head = FT_NO_FLOW;
+	s->dying_head = FT_NO_FLOW;
+	s->shadow = malloc((size_t)nr_slots * sizeof(*s->shadow));
+	s->flows = malloc(FT_MIN_FLOWS * sizeof(*s->flows));
+	s->index = calloc(FT_MIN_INDEX, sizeof(*s->index));
+	if (!s->shadow || !s->flows || !s->index)
+		goto fail;
+	s->flows_cap = FT_MIN_FLOWS;
+	s->index_mask = FT_MIN_INDEX - 1;
+	for (__u32 i = 0; i < nr_slots; i++)
+		s->shadow[i].flow = FT_NO_FLOW;
+	r = getrandom(s->seed, sizeof(s->seed), 0);
+	if (r != sizeof(s->seed)) {
+		err = r < 0 ? -errno : -EIO;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	ft_scan_free(s);
+	return err;
+}
+
+void ft_scan_free(struct ft_scan *s)
+{
+	if (!s)
+		return;
+	free(s->shadow);
+	free(s->flows);
+	free(s->index);
+	free(s);
+}
+
+const struct ft_scan_stats *ft_scan_stats(const struct ft_scan *s)
+{
+	return &s->st;
+}
+
+size_t ft_scan_count(const struct ft_scan *s)
+{
+	return s->nr_flows;
+}
+
+const struct ft_flow *ft_scan_flows(const struct ft_scan *s, size_t *n)
+{
+	*n = s->flows_used;
+	return s->flows;
+}
+
+const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key)
+{
+	const struct ft_index_ent *e = ft_index_lookup(s, key, ft_key_hash(s, key));
+
+	return e->flow ? &s->flows[e->flow - 1] : NULL;
+}
+
+size_t ft_scan_memory(const struct ft_scan *s)
+{
+	return sizeof(*s) + (size_t)s->nr_slots * sizeof(*s->shadow) +
+	       (size_t)s->flows_cap * sizeof(*s->flows) +
+	       ((size_t)s->index_mask + 1) * sizeof(*s->index);
+}
