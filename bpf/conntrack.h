@@ -26,6 +26,11 @@
 
 /* Where the sweep before a zone refusal resumes; a shared hint, races are harmless. */
 __u32 ft_sweep_cursor = 0;
+/*
+ * The tick of the last sweep: at most one per tick (~1 ms), so a flood
+ * into a full zone costs one bounded sweep per millisecond, not per packet.
+ */
+__u32 ft_sweep_tick = 0;
 
 /* Per-packet working state. */
 struct ft_ctx {
@@ -233,8 +238,11 @@ static __always_inline int ft_zone_admit(const struct ft_config *cfg, struct ft_
 		__sync_fetch_and_add(&z->count, 1);
 		return 1;
 	}
-	if (z->count >= limit)
+	if (z->count >= limit && ft_sweep_tick != c->now_tick) {
+		ft_sweep_tick = c->now_tick;
+		st->zone_sweeps++;
 		st->reclaimed[FT_RECLAIM_ZONE_SWEEP] += ft_zone_sweep(cfg, c);
+	}
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
 		cur = z->count;

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <sched.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
@@ -138,6 +139,35 @@ Test(zones, a_zone_filled_only_by_stale_entries_on_another_cpu_admits_new_connec
 	cr_assert_eq(dp.zones[100].count, 1);
 	cr_assert_eq(live_in_zone(100), 1);
 	cr_assert_eq(dp.zones[100].refused, 0);
+}
+
+Test(zones, a_flood_into_a_full_zone_sweeps_at_most_once_per_tick)
+{
+	struct timespec t0, t1;
+	double ticks;
+
+	ft_test_load(&dp, 1024, 1, 2);
+	ft_dp_set_zone_limit(&dp, 100, 2);
+	for (int i = 0; i < 2; i++) {
+		struct ft_spec s = flow(30 + i, 100);
+
+		cr_assert_eq(ft_send(&dp, FT_T_XDP, &s), FT_XDP_PASS);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 500; i++) {
+		struct ft_spec s = flow(40 + i % 60, 100);
+
+		cr_assert_eq(ft_send(&dp, FT_T_XDP, &s), FT_XDP_DROP);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* Ticks are 2^20 ns; the coarse clock may start the run mid-tick. */
+	ticks = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (1 << 20);
+	cr_assert_leq(ft_stats_of(&dp).zone_sweeps, (__u64)ticks + 2,
+		      "%llu sweeps in %.1f ticks",
+		      (unsigned long long)ft_stats_of(&dp).zone_sweeps, ticks);
+	cr_assert_geq(ft_stats_of(&dp).zone_sweeps, 1);
+	cr_assert_eq(dp.zones[100].refused, 500, "every refusal is counted");
+	cr_assert_eq(dp.zones[100].count, 2);
 }
 
 Test(zones, zone_counts_stay_exact_through_evictions_and_reclaims)

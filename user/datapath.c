@@ -32,7 +32,7 @@ const struct ft_timeouts ft_default_timeouts = {
 	},
 };
 
-#define FT_DEFAULT_SWEEP_BUCKETS 1024
+#define FT_DEFAULT_SWEEP_BUCKETS 128
 
 static int ft_dp_geometry(struct ft_datapath *dp, const struct ft_dp_opts *o)
 {

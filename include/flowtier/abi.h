@@ -245,6 +245,7 @@ struct ft_stats {
 	__u64 reclaimed[FT_RECLAIM_MAX];
 	__u64 insert_failed[FT_FAIL_MAX];
 	__u64 redirect_failed; /* redirect target missing from ft_tx_ports */
+	__u64 zone_sweeps;     /* bounded stale passes before a zone refusal */
 };
 
 _Static_assert(sizeof(struct ft_key) == 40, "ft_key layout");
@@ -258,7 +259,7 @@ _Static_assert(sizeof(struct ft_zone) == 24, "ft_zone layout");
 _Static_assert(sizeof(struct ft_rule) == 48, "ft_rule layout");
 _Static_assert(sizeof(struct ft_stats) ==
 		       8 * (FT_HOOK_MAX + FT_VERDICT_MAX + FT_MAL_MAX + FT_NONIP_MAX + 2 +
-			    FT_EVICT_MAX + FT_RECLAIM_MAX + FT_FAIL_MAX + 1),
+			    FT_EVICT_MAX + FT_RECLAIM_MAX + FT_FAIL_MAX + 2),
 	       "ft_stats layout");
 
 #endif
