@@ -24,7 +24,7 @@
 #include "scan.h"
 
 #define FT_NO_FLOW    0xffffffffu
-#define FT_MAX_FLOWS  (1u << 31)
+#define FT_MAX_FLOWS  (1u << 30) /* twice the largest table the datapath makes */
 #define FT_READ_TRIES 8
 /* First sizes; both double as they fill. */
 #define FT_MIN_FLOWS 1024u
@@ -129,11 +129,13 @@ static struct ft_index_ent *ft_index_lookup(const struct ft_scan *s, const struc
 
 static int ft_index_grow(struct ft_scan *s)
 {
-	__u32 cap = (s->index_mask + 1) * 2, mask = cap - 1;
+	__u32 cap, mask;
 	struct ft_index_ent *n;
 
-	if (cap > 2 * FT_MAX_FLOWS || !cap)
+	if (s->index_mask + 1 >= 2 * FT_MAX_FLOWS)
 		return -E2BIG;
+	cap = (s->index_mask + 1) * 2;
+	mask = cap - 1;
 	n = calloc(cap, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
@@ -425,8 +427,7 @@ static void ft_scan_begin(struct ft_scan *s, __u64 now_ms)
 	s->scale_ewma = (1 - s->decay) * s->scale_fresh;
 }
 
-int ft_scan_run(struct ft_scan *s, const struct ft_bucket *buckets, __u32 nr_buckets,
-		__u64 now_ms)
+int ft_scan_run(struct ft_scan *s, const struct ft_bucket *buckets, __u32 nr_buckets, __u64 now_ms)
 {
 	if ((__u64)nr_buckets * FT_SLOTS != s->nr_slots)
 		return -EINVAL;
