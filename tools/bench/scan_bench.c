@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * ft-scan-bench: what the controller's interval costs. Scans, merges,
+ * rates and ranks a synthetic connection table of 1M live connections,
+ * and in the same run reads an equivalent PERCPU_HASH map with
+ * bpf_map_lookup_batch, the usual way to read per-CPU flow counters. Also
+ * the process's resident memory against the table's size, and the CPU
+ * used per 1 s interval with 100k flows. It only prints: a missed target
+ * is not an error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flowtier/abi.h"
+#include "log.h"
+#include "rank.h"
+#include "scan.h"
+
+#define BENCH_CPU	   0
+#define BENCH_PARTS	   2	      /* CPU parts of the synthetic table */
+#define BENCH_SLOTS	   (1u << 20) /* the default table: 1M slots, 128 MiB */
+#define BENCH_DUP_EVERY	   16	      /* 1 slot in 16 of part 1 repeats a key of part 0 */
+#define BENCH_HALF_LIFE	   3000
+#define BENCH_MAX_ROUNDS   101
+#define BENCH_BATCH	   65536 /* entries per bpf_map_lookup_batch call */
+#define BENCH_BATCH_ROUNDS 3
+#define TARGET_MS	   50.0
+#define TARGET_VS_BATCH	   10.0
+#define TARGET_RSS_X_TABLE 2.0
+#define MIB		   (1024.0 * 1024.0)
+
+struct bench_opts {
+	__u32 conns;	   /* live connections in the 1M-slot table */
+	__u32 small_flows; /* live connections for the CPU-use figure */
+	__u32 rounds;	   /* timed intervals; the median is kept */
+	__u32 top;	   /* k of the top-K taken every interval */
+	__u32 churn_pm;	   /* slots reused by new connections per interval, per mille */
+};
+
+/* A synthetic table and the state that advances it from interval to interval. */
+struct bench_table {
+	struct ft_bucket *buckets;
+	__u32 nr_buckets;
+	size_t len;
+	__u32 live;
+	__u32 dups;    /* keys held in both parts */
+	__u32 next_id; /* the next new connection's key */
+	__u32 cursor;  /* the next slot churn reuses */
+	__u64 now_ms;
+};
+
+struct interval {
+	double wall_ms; /* scan + top-K */
+	double cpu_ms;
+	double scan_ms;
+	double rank_ms;
+};
+
+static double now_ms_of(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int bench_pin_cpu(void)
+{
+	cpu_set_t set;
+	int err;
+
+	CPU_ZERO(&set);
+	CPU_SET(BENCH_CPU, &set);
+	err = sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+	if (err)
+		pr_err("cannot pin to CPU %d: %s\n", BENCH_CPU, strerror(-err));
+	return err;
+}
+
+/* UDP 198.18.x.y:(1024 + id / 65536) -> 198.19.255.254:443, canonical. */
+static struct ft_key key_of(__u32 id)
+{
+	struct ft_key k = { .proto = 17, .family = FT_FAMILY_IPV4 };
+	const __u8 src[4] = { 198, 18, (id >> 8) & 0xff, id & 0xff };
+	const __u8 dst[4] = { 198, 19, 255, 254 };
+
+	memcpy(k.addr[0], src, 4);
+	memcpy(k.addr[1], dst, 4);
+	k.port[0] = htons(1024 + (id >> 16));
+	k.port[1] = htons(443);
+	return k;
+}
+
+/* Packets per interval and packet size of a connection: spread, so the ranking has work. */
+static __u64 rate_of(__u32 id)
+{
+	return 1 + (id * 2654435761u) % 1000;
+}
+
+static __u64 size_of(__u32 id)
+{
+	return 64 + id % 1437;
+}
+
+/* As ft_slot_init: the connection opened by `side` at now; meta last. */
+static void bench_open(struct bench_table *t, struct ft_conn *c, __u32 id, int side)
+{
+	__u32 seq = FT_META_SEQ(c->meta) + 1;
+
+	memset(c, 0, sizeof(*c));
+	c->key = key_of(id);
+	c->state = FT_STATE_NEW;
+	c->flags = side ? FT_CONN_ORIG_IS_1 : 0;
+	c->dir[side].first_ns = t->now_ms * 1000000;
+	c->meta = FT_META(1u + id % 0xfffe, FT_TO_UDP_NEW, seq & 0xff);
+}
+
+/* The side a slot's connection counts: part 1's repeated keys see the replies. */
+static int bench_side(const struct ft_conn *c)
+{
+	return c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
+}
+
+static __u32 bench_id(const struct ft_conn *c)
+{
+	return c->key.addr[0][2] << 8 | c->key.addr[0][3] | (ntohs(c->key.port[0]) - 1024) << 16;
+}
+
+/*
+ * Live slots spread evenly over both parts; in part 1 one slot in
+ * BENCH_DUP_EVERY holds a key of part 0, as asymmetric RSS leaves it.
+ */
+static int bench_table_fill(struct bench_table *t, __u32 live)
+{
+	__u32 nr_slots = t->nr_buckets * FT_SLOTS, half = nr_slots / BENCH_PARTS;
+
+	t->live = live;
+	t->dups = 0;
+	for (__u32 i = 0; i < live; i++) {
+		__u32 s = (__u64)i * nr_slots / live;
+		struct ft_conn *c = &t->buckets[s / FT_SLOTS].slot[s % FT_SLOTS];
+
+		if (s >= half && s % BENCH_DUP_EVERY == 0 &&
+		    FT_META_TAG(
+			    t->buckets[(s - half) / FT_SLOTS].slot[(s - half) % FT_SLOTS].meta)) {
+			bench_open(t, c, s - half, 1);
+			t->dups++;
+		} else {
+			bench_open(t, c, s, 0);
+		}
+	}
+	t->next_id = nr_slots;
+	return 0;
+}
+
+/* One interval of traffic: every connection counts; churn_pm per mille are replaced. */
+static void bench_table_advance(struct bench_table *t, __u32 churn_pm)
+{
+	__u32 nr_slots = t->nr_buckets * FT_SLOTS;
+	__u32 churn = (__u64)t->live * churn_pm / 1000;
+
+	t->now_ms += 1000;
+	for (__u32 n = 0; n < churn;) {
+		struct ft_conn *c = &t->buckets[t->cursor / FT_SLOTS].slot[t->cursor % FT_SLOTS];
+
+		/* A stride coprime with the table size visits every slot. */
+		t->cursor = (t->cursor + 7919) % nr_slots;
+		if (!FT_META_TAG(c->meta))
+			continue;
+		bench_open(t, c, t->next_id++, 0);
+		n++;
+	}
+	for (__u32 b = 0; b < t->nr_buckets; b++) {
+		for (int i = 0; i < FT_SLOTS; i++) {
+			struct ft_conn *c = &t->buckets[b].slot[i];
+			int d = bench_side(c);
+			__u32 id = bench_id(c);
+
+			if (!FT_META_TAG(c->meta))
+				continue;
+			c->dir[d].packets += rate_of(id);
+			c->dir[d].bytes += rate_of(id) * size_of(id);
+			c->dir[d].last_ns = t->now_ms * 1000000;
+		}
+	}
+}
+
+static int bench_table_new(struct bench_table *t, __u32 live)
+{
+	memset(t, 0, sizeof(*t));
+	t->nr_buckets = BENCH_SLOTS / FT_SLOTS;
+	t->len = (size_t)t->nr_buckets * sizeof(struct ft_bucket);
+	t->now_ms = 1000;
+	/* Page-aligned like the BPF map, so slots sit on cache lines as there. */
+	t->buckets = mmap(NULL, t->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->buckets == MAP_FAILED) {
+		int err = -errno;
+
+		pr_err("cannot map a %zu-byte table: %s\n", t->len, strerror(-err));
+		t->buckets = NULL;
+		return err;
+	}
+	return bench_table_fill(t, live);
+}
+
+static void bench_table_free(struct bench_table *t)
+{
+	if (t->buckets)
+		munmap(t->buckets, t->len);
+	t->buckets = NULL;
+}
+
+/* One interval as the controller runs it: scan, then the top K by pps. */
+static int bench_interval(struct ft_scan *s, struct bench_table *t, struct ft_ranked *top, __u32 k,
+			  struct interval *iv)
+{
+	double w0 = now_ms_of(CLOCK_MONOTONIC), c0 = now_ms_of(CLOCK_THREAD_CPUTIME_ID), w1;
+	int err = ft_scan_run(s, t->buckets, t->nr_buckets, t->now_ms);
+
+	if (err) {
+		pr_err("ft_scan_run: %s\n", strerror(-err));
+		return err;
+	}
+	w1 = now_ms_of(CLOCK_MONOTONIC);
+	ft_rank_top(s, FT_SORT_PPS, k, top);
+	iv->rank_ms = now_ms_of(CLOCK_MONOTONIC) - w1;
+	iv->scan_ms = w1 - w0;
+	iv->wall_ms = iv->scan_ms + iv->rank_ms;
+	iv->cpu_ms = now_ms_of(CLOCK_THREAD_CPUTIME_ID) - c0;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The interval with the median wall time, and the range. */
+static void bench_summary(struct interval *iv, __u32 n, struct interval *med, double *min,
+			  double *max)
+{
+	double w[BENCH_MAX_ROUNDS];
+
+	for (__u32 i = 0; i < n; i++)
+		w[i] = iv[i].wall_ms;
+	qsort(w, n, sizeof(w[0]), cmp_double);
+	*min = w[0];
+	*max = w[n - 1];
+	for (__u32 i = 0; i < n; i++) {
+		if (iv[i].wall_ms == w[n / 2]) {
+			*med = iv[i];
+			return;
+		}
+	}
+}
+
+/* A line of /proc/self/status, in KiB. */
+static long status_kib(const char *field)
+{
+	char line[256];
+	size_t len = strlen(field);
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+struct scan_result {
+	struct interval first; /* every flow new */
+	struct interval med;
+	double min_ms, max_ms;
+	size_t flows;
+	struct ft_scan_stats st;
+	size_t scan_mem;
+	long rss_kib, hwm_kib;
+	size_t table_len;
+	__u32 live, dups;
+};
+
+/* Runs rounds intervals on a table of `live` connections after a first, cold one. */
+static int bench_scan(const struct bench_opts *o, __u32 live, struct scan_result *r)
+{
+	struct interval iv[BENCH_MAX_ROUNDS];
+	struct ft_ranked *top = calloc(o->top, sizeof(*top));
+	struct bench_table t;
+	struct ft_scan *s = NULL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = top ? bench_table_new(&t, live) : -ENOMEM;
+	if (err)
+		goto out_top;
+	err = ft_scan_new(&s, t.nr_buckets * FT_SLOTS, BENCH_HALF_LIFE);
+	if (err) {
+		pr_err("ft_scan_new: %s\n", strerror(-err));
+		goto out;
+	}
+	bench_table_advance(&t, 0);
+	err = bench_interval(s, &t, top, o->top, &r->first);
+	for (__u32 i = 0; !err && i < o->rounds; i++) {
+		bench_table_advance(&t, o->churn_pm);
+		err = bench_interval(s, &t, top, o->top, &iv[i]);
+	}
+	if (err)
+		goto out;
+	bench_summary(iv, o->rounds, &r->med, &r->min_ms, &r->max_ms);
+	r->flows = ft_scan_count(s);
+	r->st = *ft_scan_stats(s);
+	r->scan_mem = ft_scan_memory(s);
+	r->rss_kib = status_kib("VmRSS");
+	r->hwm_kib = status_kib("VmHWM");
+	r->table_len = t.len;
+	r->live = t.live;
+	r->dups = t.dups;
+out:
+	ft_scan_free(s);
+	bench_table_free(&t);
+out_top:
+	free(top);
+	return err;
+}
+
+/* What a PERCPU_HASH of the same connections holds: one ft_dir per CPU. */
+static int bench_hash_fill(int fd, __u32 n, int ncpus)
+{
+	size_t vsz = sizeof(struct ft_dir) * ncpus;
+	struct ft_key *keys = calloc(BENCH_BATCH, sizeof(*keys));
+	struct ft_dir *vals = calloc(BENCH_BATCH, vsz);
+	int err = keys && vals ? 0 : -ENOMEM;
+
+	for (__u32 base = 0; !err && base < n; base += BENCH_BATCH) {
+		__u32 count = n - base < BENCH_BATCH ? n - base : BENCH_BATCH;
+
+		for (__u32 i = 0; i < count; i++) {
+			keys[i] = key_of(base + i);
+			for (int c = 0; c < ncpus; c++)
+				vals[(size_t)i * ncpus + c] = (struct ft_dir){ base + i, 64, 1, 2 };
+		}
+		err = bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno : 0;
+		if (err)
+			pr_err("bpf_map_update_batch: %s\n", strerror(-err));
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* Reads every entry, as a controller built on the map would each interval. */
+static int bench_hash_read(int fd, __u32 n, int ncpus, struct ft_key *keys, struct ft_dir *vals,
+			   double *ms)
+{
+	/* The batch position is opaque; a key's size holds any map's. */
+	struct ft_key in, out;
+	__u32 total = 0;
+	double t0 = now_ms_of(CLOCK_MONOTONIC);
+
+	for (void *pos = NULL;; pos = &in) {
+		__u32 count = n - total < BENCH_BATCH ? n - total : BENCH_BATCH;
+		int err;
+
+		if (!count)
+			break;
+		err = bpf_map_lookup_batch(fd, pos, &out, keys + total,
+					   vals + (size_t)total * ncpus, &count, NULL);
+		err = err ? -errno : 0;
+		total += count;
+		if (err == -ENOENT)
+			break; /* the last batch */
+		if (err) {
+			pr_err("bpf_map_lookup_batch: %s\n", strerror(-err));
+			return err;
+		}
+		in = out;
+	}
+	*ms = now_ms_of(CLOCK_MONOTONIC) - t0;
+	if (total != n) {
+		pr_err("bpf_map_lookup_batch read %u entries, not %u\n", total, n);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int bench_hash(__u32 n, double *ms)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	double t[BENCH_BATCH_ROUNDS];
+	struct ft_key *keys = NULL;
+	struct ft_dir *vals = NULL;
+	int fd, err;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "bench_conns", sizeof(struct ft_key),
+			    sizeof(struct ft_dir), n, NULL);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("cannot create a PERCPU_HASH of %u entries: %s\n", n, strerror(-err));
+		return err;
+	}
+	err = bench_hash_fill(fd, n, ncpus);
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc((size_t)n * ncpus, sizeof(*vals));
+	if (!err && (!keys || !vals))
+		err = -ENOMEM;
+	for (int i = 0; !err && i < BENCH_BATCH_ROUNDS; i++)
+		err = bench_hash_read(fd, n, ncpus, keys, vals, &t[i]);
+	if (!err) {
+		qsort(t, BENCH_BATCH_ROUNDS, sizeof(t[0]), cmp_double);
+		*ms = t[BENCH_BATCH_ROUNDS / 2];
+	}
+	free(keys);
+	free(vals);
+	close(fd);
+	return err;
+}
+
+static void print_machine(void)
+{
+	char line[256], model[256] = "unknown CPU";
+	struct utsname u;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && v) {
+			snprintf(model, sizeof(model), "%s", v + 2);
+			model[strcspn(model, "\n")] = 0;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (uname(&u))
+		strcpy(u.release, "unknown");
+	printf("Machine: %s, %ld CPUs online, kernel %s; one thread pinned to CPU %d.\n", model,
+	       sysconf(_SC_NPROCESSORS_ONLN), u.release, BENCH_CPU);
+}
+
+static const char *yes_no(int met)
+{
+	return met ? "yes" : "no";
+}
+
+static void print_results(const struct bench_opts *o, const struct scan_result *big,
+			  const struct scan_result *small, double batch_ms)
+{
+	double ratio = batch_ms / big->med.wall_ms;
+	double rss = big->rss_kib * 1024.0, table = big->table_len;
+	double cpu_pct = small->med.cpu_ms / 1000.0 * 100;
+
+	print_machine();
+	printf("Table: %u slots in %d CPU parts (%.0f MiB); %u live connections, %u of them\n"
+	       "       keys also held in part 0 (asymmetric RSS): %zu flows. Each interval every\n"
+	       "       connection counts packets and %.1f%% of the slots are reused by new\n"
+	       "       connections. Scanner half-life %u ms; top-%u by pps each interval.\n\n",
+	       BENCH_SLOTS, BENCH_PARTS, table / MIB, big->live, big->dups, big->flows,
+	       o->churn_pm / 10.0, BENCH_HALF_LIFE, o->top);
+	printf("Scan + merge + rates + top-%u, per interval, median of %u (min %.1f, max %.1f):\n"
+	       "  %.1f ms wall, %.1f ms CPU (scan %.1f ms, top-%u %.1f ms)\n"
+	       "  last interval: %u new slots, %u new flows, %u flows gone\n"
+	       "  first scan, every flow new: %.1f ms\n",
+	       o->top, o->rounds, big->min_ms, big->max_ms, big->med.wall_ms, big->med.cpu_ms,
+	       big->med.scan_ms, o->top, big->med.rank_ms, big->st.new_slots, big->st.new_flows,
+	       big->st.gone_flows, big->first.wall_ms);
+	printf("PERCPU_HASH of %u entries x %d CPUs, bpf_map_lookup_batch of all, %d per call,\n"
+	       "  median of %d: %.1f ms\n\n",
+	       big->live, libbpf_num_possible_cpus(), BENCH_BATCH, BENCH_BATCH_ROUNDS, batch_ms);
+	printf("Resident memory after the intervals: VmRSS %.1f MiB (peak %.1f MiB), of which the\n"
+	       "  table %.1f MiB; the scanner allocated %.1f MiB (shadow, flows, index).\n",
+	       rss / MIB, big->hwm_kib / 1024.0, table / MIB, big->scan_mem / MIB);
+	printf("%u flows in the same table: %.2f ms CPU per interval (scan %.2f, top-%u %.2f);\n"
+	       "  VmRSS %.1f MiB, scanner %.1f MiB.\n\n",
+	       small->live, small->med.cpu_ms, small->med.scan_ms, o->top, small->med.rank_ms,
+	       small->rss_kib / 1024.0, small->scan_mem / MIB);
+	printf("| target | figure | met? |\n|---|---|---|\n");
+	printf("| at most %.0f ms per interval, 1M connections, one core | %.1f ms | %s |\n",
+	       TARGET_MS, big->med.wall_ms, yes_no(big->med.wall_ms <= TARGET_MS));
+	printf("| at least %.0f x faster than bpf_map_lookup_batch | %.1f x | %s |\n",
+	       TARGET_VS_BATCH, ratio, yes_no(ratio >= TARGET_VS_BATCH));
+	printf("| resident memory at most %.0f x the table | %.2f x | %s |\n", TARGET_RSS_X_TABLE,
+	       rss / table, yes_no(rss <= TARGET_RSS_X_TABLE * table));
+	printf("| CPU at a 1 s interval, %u flows (no target) | %.2f%% | - |\n", small->live,
+	       cpu_pct);
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [-n conns] [-f flows] [-r rounds] [-k top] [-c churn] [-v]\n"
+		"  -n  live connections in the %u-slot table (default %u)\n"
+		"  -f  live connections for the CPU-use figure (default 100000)\n"
+		"  -r  timed intervals, median kept (default 11, max %d)\n"
+		"  -k  top-K taken each interval (default 100)\n"
+		"  -c  slots reused per interval, per mille (default 10)\n"
+		"  -v  debug output, libbpf's included\n",
+		prog, BENCH_SLOTS, BENCH_SLOTS, BENCH_MAX_ROUNDS);
+}
+
+static int parse_args(int argc, char **argv, struct bench_opts *o)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "n:f:r:k:c:v")) != -1) {
+		switch (c) {
+		case 'n':
+			o->conns = strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			o->small_flows = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			o->rounds = strtoul(optarg, NULL, 0);
+			break;
+		case 'k':
+			o->top = strtoul(optarg, NULL, 0);
+			break;
+		case 'c':
+			o->churn_pm = strtoul(optarg, NULL, 0);
+			break;
+		case 'v':
+			ft_log_set_level(FT_LOG_DEBUG);
+			break;
+		default:
+			usage(argv[0]);
+			return -EINVAL;
+		}
+	}
+	if (!o->conns || o->conns > BENCH_SLOTS || !o->small_flows ||
+	    o->small_flows > BENCH_SLOTS || !o->rounds || o->rounds > BENCH_MAX_ROUNDS || !o->top ||
+	    o->churn_pm > 1000) {
+		usage(argv[0]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o = {
+		.conns = BENCH_SLOTS,
+		.small_flows = 100000,
+		.rounds = 11,
+		.top = 100,
+		.churn_pm = 10,
+	};
+	struct scan_result big, small;
+	double batch_ms = 0;
+	int err;
+
+	ft_log_route_libbpf();
+	err = parse_args(argc, argv, &o);
+	if (!err)
+		err = bench_pin_cpu();
+	/* Memory is read at the end of each phase, before the next allocates its own. */
+	if (!err)
+		err = bench_scan(&o, o.conns, &big);
+	if (!err)
+		err = bench_scan(&o, o.small_flows, &small);
+	if (!err)
+		err = bench_hash(o.conns, &batch_ms);
+	if (err)
+		return 1;
+	print_results(&o, &big, &small, batch_ms);
+	return 0;
+}
