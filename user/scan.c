@@ -26,6 +26,16 @@
 #define FT_NO_FLOW    0xffffffffu
 #define FT_MAX_FLOWS  (1u << 30) /* twice the largest table the datapath makes */
 #define FT_READ_TRIES 8
+/*
+ * Prefetch distances, in slots. The table is read in order, but the
+ * hardware's streamer stops at each 4 KiB page (32 slots), so the scan asks
+ * for the table's lines FT_TABLE_AHEAD slots on. Flows and index entries
+ * are scattered: asked for FT_AHEAD slots on, once that slot's meta word
+ * has arrived and says which are needed. On the benchmark's 1M
+ * connections the scan took 37 ms without the table's prefetch, 27 ms with.
+ */
+#define FT_AHEAD       16
+#define FT_TABLE_AHEAD 80
 /* First sizes; both double as they fill. */
 #define FT_MIN_FLOWS 1024u
 #define FT_MIN_INDEX 2048u
@@ -52,7 +62,9 @@ struct ft_scan {
 	__u32 flows_used; /* entries ever handed out; the rest were never touched */
 	__u32 nr_flows;	  /* entries in the index */
 	__u32 free_head;
-	__u32 dying_head;
+	/* Flows that lost their last slot in this scan; each slot adds at most one. */
+	__u32 *dying;
+	__u32 nr_dying;
 	struct ft_index_ent *index;
 	__u32 index_mask;
 	/* Keyed: the keys come from the network, so their hashes must not be guessable. */
@@ -235,27 +247,51 @@ static void ft_flow_unref(struct ft_scan *s, __u32 idx)
 	if (--f->nslots || f->dying)
 		return;
 	f->dying = 1;
-	f->link = s->dying_head;
-	s->dying_head = idx;
+	s->dying[s->nr_dying++] = idx;
 }
 
-/* End of scan: flows that no slot holds any more leave. */
+static void ft_prefetch_flow(const struct ft_flow *f)
+{
+	for (size_t off = 0; off < sizeof(*f); off += 64)
+		__builtin_prefetch((const char *)f + off, 1);
+}
+
+static void ft_flow_remove(struct ft_scan *s, __u32 idx)
+{
+	struct ft_flow *f = &s->flows[idx];
+
+	ft_index_remove(s, ft_index_lookup(s, &f->key, ft_key_hash(s, &f->key)));
+	/* Zero values: ranking compares values before it asks whether a flow is live. */
+	memset(f, 0, sizeof(*f));
+	f->link = s->free_head;
+	s->free_head = idx;
+	s->nr_flows--;
+	s->st.gone_flows++;
+}
+
+/*
+ * End of scan: flows that no slot holds any more leave. Dying flows and
+ * their index entries are scattered, so both are prefetched ahead.
+ */
 static void ft_scan_reap(struct ft_scan *s)
 {
-	while (s->dying_head != FT_NO_FLOW) {
-		__u32 idx = s->dying_head;
-		struct ft_flow *f = &s->flows[idx];
+	for (__u32 i = 0; i < s->nr_dying; i++) {
+		struct ft_flow *f = &s->flows[s->dying[i]];
 
-		s->dying_head = f->link;
+		if (i + 2 * FT_AHEAD < s->nr_dying)
+			ft_prefetch_flow(&s->flows[s->dying[i + 2 * FT_AHEAD]]);
+		if (i + FT_AHEAD < s->nr_dying) {
+			const struct ft_flow *g = &s->flows[s->dying[i + FT_AHEAD]];
+
+			if (!g->nslots)
+				__builtin_prefetch(
+					&s->index[ft_key_hash(s, &g->key) & s->index_mask], 1);
+		}
 		f->dying = 0;
-		if (f->nslots)
-			continue; /* a later slot held its key again */
-		ft_index_remove(s, ft_index_lookup(s, &f->key, ft_key_hash(s, &f->key)));
-		f->link = s->free_head;
-		s->free_head = idx;
-		s->nr_flows--;
-		s->st.gone_flows++;
+		if (!f->nslots) /* else a later slot held its key again */
+			ft_flow_remove(s, s->dying[i]);
 	}
+	s->nr_dying = 0;
 }
 
 /*
@@ -409,6 +445,40 @@ static void ft_scan_slot(struct ft_scan *s, const struct ft_conn *slot, struct f
 	ft_flow_account(s, &s->flows[sh->flow], sh, &c);
 }
 
+static const struct ft_conn *ft_slot_at(const struct ft_bucket *buckets, __u32 j)
+{
+	return &buckets[j / FT_SLOTS].slot[j % FT_SLOTS];
+}
+
+/*
+ * Before slot j: the table's lines FT_TABLE_AHEAD slots on, and for the
+ * slot FT_AHEAD on, whose meta word is then cached, its flow (the same
+ * connection's, or the one it leaves) and, when its connection is new
+ * there, the index entry its key needs.
+ */
+static void ft_scan_prefetch(const struct ft_scan *s, const struct ft_bucket *buckets, __u32 j)
+{
+	const struct ft_shadow *sh;
+	const struct ft_conn *slot;
+	__u32 m;
+
+	if (j + FT_TABLE_AHEAD < s->nr_slots) {
+		slot = ft_slot_at(buckets, j + FT_TABLE_AHEAD);
+		__builtin_prefetch(slot);
+	}
+	if (j + FT_AHEAD >= s->nr_slots)
+		return;
+	slot = ft_slot_at(buckets, j + FT_AHEAD);
+	sh = &s->shadow[j + FT_AHEAD];
+	m = __atomic_load_n(&slot->meta, __ATOMIC_RELAXED);
+	if (FT_META_TAG(m))
+		__builtin_prefetch(&slot->dir);
+	if (sh->flow != FT_NO_FLOW)
+		ft_prefetch_flow(&s->flows[sh->flow]);
+	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || sh->seq != FT_META_SEQ(m)))
+		__builtin_prefetch(&s->index[ft_key_hash(s, &slot->key) & s->index_mask]);
+}
+
 static void ft_scan_begin(struct ft_scan *s, __u64 now_ms)
 {
 	__u64 dt = now_ms - s->prev_ms;
@@ -434,9 +504,10 @@ int ft_scan_run(struct ft_scan *s, const struct ft_bucket *buckets, __u32 nr_buc
 	if (s->scanned && now_ms <= s->prev_ms)
 		return -EINVAL;
 	ft_scan_begin(s, now_ms);
-	for (__u32 b = 0; b < nr_buckets; b++)
-		for (int i = 0; i < FT_SLOTS; i++)
-			ft_scan_slot(s, &buckets[b].slot[i], &s->shadow[(size_t)b * FT_SLOTS + i]);
+	for (__u32 j = 0; j < s->nr_slots; j++) {
+		ft_scan_prefetch(s, buckets, j);
+		ft_scan_slot(s, ft_slot_at(buckets, j), &s->shadow[j]);
+	}
 	ft_scan_reap(s);
 	s->st.flows = s->nr_flows;
 	s->prev_ms = now_ms;
@@ -459,11 +530,11 @@ int ft_scan_new(struct ft_scan **out, __u32 nr_slots, __u32 half_life_ms)
 	s->nr_slots = nr_slots;
 	s->half_life_ms = half_life_ms;
 	s->free_head = FT_NO_FLOW;
-	s->dying_head = FT_NO_FLOW;
 	s->shadow = malloc((size_t)nr_slots * sizeof(*s->shadow));
+	s->dying = malloc((size_t)nr_slots * sizeof(*s->dying));
 	s->flows = malloc(FT_MIN_FLOWS * sizeof(*s->flows));
 	s->index = calloc(FT_MIN_INDEX, sizeof(*s->index));
-	if (!s->shadow || !s->flows || !s->index)
+	if (!s->shadow || !s->dying || !s->flows || !s->index)
 		goto fail;
 	s->flows_cap = FT_MIN_FLOWS;
 	s->index_mask = FT_MIN_INDEX - 1;
@@ -486,6 +557,7 @@ void ft_scan_free(struct ft_scan *s)
 	if (!s)
 		return;
 	free(s->shadow);
+	free(s->dying);
 	free(s->flows);
 	free(s->index);
 	free(s);
@@ -516,7 +588,7 @@ const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key 
 
 size_t ft_scan_memory(const struct ft_scan *s)
 {
-	return sizeof(*s) + (size_t)s->nr_slots * sizeof(*s->shadow) +
+	return sizeof(*s) + (size_t)s->nr_slots * (sizeof(*s->shadow) + sizeof(*s->dying)) +
 	       (size_t)s->flows_cap * sizeof(*s->flows) +
 	       ((size_t)s->index_mask + 1) * sizeof(*s->index);
 }

@@ -52,7 +52,7 @@ struct ft_flow {
 	__u8 pad;
 	__u32 nslots; /* shadow entries referring to this flow; 0: not a flow */
 	__u32 gen;    /* the scan that last added a slot's counters */
-	__u32 link;   /* next on the free or the dying list */
+	__u32 link;   /* next on the free list */
 };
 
 /* What the last ft_scan_run() saw. */
@@ -92,7 +92,8 @@ size_t ft_scan_count(const struct ft_scan *s);
 
 /*
  * The flow array: *n entries, the flows among them in no particular order
- * (ft_flow_live tells which). For iteration without a call per flow.
+ * (ft_flow_live tells which; the others have every counter and rate 0).
+ * For iteration without a call per flow.
  */
 const struct ft_flow *ft_scan_flows(const struct ft_scan *s, size_t *n);
 
