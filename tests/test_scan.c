@@ -333,6 +333,7 @@ Test(scan, flows_leave_when_no_slot_holds_them)
 	struct ft_key k[3] = { key_of(10), key_of(11), key_of(12) };
 	__u32 slots[3] = { 0, 9, 17 };
 	const struct ft_flow *f;
+	struct ft_ranked r[4];
 	struct ft_conn *c;
 
 	setup_table(4, 1000);
@@ -359,9 +360,12 @@ Test(scan, flows_leave_when_no_slot_holds_them)
 	cr_assert_eq(f->packets[0], 4);
 	cr_assert_eq(f->total_packets[0], 14);
 
+	cr_assert_eq(ft_rank_top(scan, FT_SORT_PACKETS, 4, r), 2, "only live flows rank");
+	cr_assert(r[0].flow == ft_scan_find(scan, &k[2]) && r[1].flow == f);
 	free_slot(17);
 	free_slot(30);
 	run_at(4000);
+	cr_assert_eq(ft_rank_top(scan, FT_SORT_PACKETS, 4, r), 0);
 	cr_assert_eq(ft_scan_count(scan), 0);
 	cr_assert_eq(ft_scan_stats(scan)->gone_flows, 2);
 	cr_assert_null(ft_scan_find(scan, &k[0]));

@@ -6,9 +6,16 @@
  * for the few lines anyone reads.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "rank.h"
+
+/*
+ * Flows ahead whose value is prefetched: the loop does so little per flow
+ * that it waits on memory unless the lines are asked for early.
+ */
+#define FT_RANK_AHEAD 64
 
 static const char *const ft_sort_names[FT_SORT_MAX] = {
 	[FT_SORT_PPS] = "pps",
@@ -33,33 +40,38 @@ const char *ft_sort_name(enum ft_sort sort)
 	return (unsigned int)sort < FT_SORT_MAX ? ft_sort_names[sort] : "?";
 }
 
-#define FT_CMP(x, y) (((x) > (y)) - ((x) < (y)))
+/*
+ * Every sort key read as an unsigned 64-bit value that orders the same
+ * way: counters as they are, rates by their bits, since the bits of a
+ * non-negative double order as the number does (rates are never
+ * negative). The loop over every flow then does one load and one compare,
+ * whatever the key.
+ */
+static const size_t ft_sort_field[FT_SORT_MAX] = {
+	[FT_SORT_PPS] = offsetof(struct ft_flow, pps),
+	[FT_SORT_BPS] = offsetof(struct ft_flow, bps),
+	[FT_SORT_PACKETS] = offsetof(struct ft_flow, packets),
+	[FT_SORT_BYTES] = offsetof(struct ft_flow, bytes),
+};
 
-/* Compares the values only: > 0 when a's is larger. */
-static inline int ft_rank_value_cmp(const struct ft_ranked *a, const struct ft_ranked *b,
-				    enum ft_sort sort)
+_Static_assert(sizeof(double) == sizeof(__u64), "rates compare as 64-bit words");
+
+static inline __u64 ft_rank_value(const struct ft_flow *f, int dir, size_t field)
 {
-	const struct ft_flow *fa = a->flow, *fb = b->flow;
+	__u64 v;
 
-	switch (sort) {
-	case FT_SORT_PPS:
-		return FT_CMP(fa->pps[a->dir], fb->pps[b->dir]);
-	case FT_SORT_BPS:
-		return FT_CMP(fa->bps[a->dir], fb->bps[b->dir]);
-	case FT_SORT_PACKETS:
-		return FT_CMP(fa->packets[a->dir], fb->packets[b->dir]);
-	case FT_SORT_BYTES:
-	default:
-		return FT_CMP(fa->bytes[a->dir], fb->bytes[b->dir]);
-	}
+	memcpy(&v, (const char *)f + field + dir * sizeof(v), sizeof(v));
+	return v;
 }
 
-static inline int ft_before(const struct ft_ranked *a, const struct ft_ranked *b, enum ft_sort sort)
+static inline int ft_before(const struct ft_ranked *a, const struct ft_ranked *b, size_t field)
 {
-	int c = ft_rank_value_cmp(a, b, sort);
+	__u64 va = ft_rank_value(a->flow, a->dir, field),
+	      vb = ft_rank_value(b->flow, b->dir, field);
+	int c;
 
-	if (c)
-		return c > 0;
+	if (va != vb)
+		return va > vb;
 	if (a->flow != b->flow) {
 		c = memcmp(&a->flow->key, &b->flow->key, sizeof(a->flow->key));
 		if (c)
@@ -70,7 +82,7 @@ static inline int ft_before(const struct ft_ranked *a, const struct ft_ranked *b
 
 int ft_rank_before(const struct ft_ranked *a, const struct ft_ranked *b, enum ft_sort sort)
 {
-	return ft_before(a, b, sort);
+	return ft_before(a, b, ft_sort_field[sort]);
 }
 
 static void ft_swap(struct ft_ranked *a, struct ft_ranked *b)
@@ -82,28 +94,28 @@ static void ft_swap(struct ft_ranked *a, struct ft_ranked *b)
 }
 
 /* Heap order: every parent ranks after its children; the root ranks last. */
-static void ft_heap_down(struct ft_ranked *h, size_t n, size_t i, enum ft_sort sort)
+static void ft_heap_down(struct ft_ranked *h, size_t n, size_t i, size_t field)
 {
 	for (;;) {
 		size_t w = 2 * i + 1;
 
 		if (w >= n)
 			return;
-		if (w + 1 < n && ft_before(&h[w], &h[w + 1], sort))
+		if (w + 1 < n && ft_before(&h[w], &h[w + 1], field))
 			w++; /* the child that ranks later */
-		if (ft_before(&h[w], &h[i], sort))
+		if (ft_before(&h[w], &h[i], field))
 			return;
 		ft_swap(&h[w], &h[i]);
 		i = w;
 	}
 }
 
-static void ft_heap_up(struct ft_ranked *h, size_t i, enum ft_sort sort)
+static void ft_heap_up(struct ft_ranked *h, size_t i, size_t field)
 {
 	while (i) {
 		size_t p = (i - 1) / 2;
 
-		if (ft_before(&h[i], &h[p], sort))
+		if (ft_before(&h[i], &h[p], field))
 			return;
 		ft_swap(&h[i], &h[p]);
 		i = p;
@@ -111,41 +123,52 @@ static void ft_heap_up(struct ft_ranked *h, size_t i, enum ft_sort sort)
 }
 
 static size_t ft_heap_offer(struct ft_ranked *h, size_t n, size_t k, const struct ft_ranked *c,
-			    enum ft_sort sort)
+			    size_t field)
 {
 	if (n < k) {
 		h[n] = *c;
-		ft_heap_up(h, n, sort);
+		ft_heap_up(h, n, field);
 		return n + 1;
 	}
-	if (ft_before(c, &h[0], sort)) {
+	if (ft_before(c, &h[0], field)) {
 		h[0] = *c;
-		ft_heap_down(h, n, 0, sort);
+		ft_heap_down(h, n, 0, field);
 	}
 	return n;
 }
 
 size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out)
 {
-	size_t nflows, n = 0;
+	size_t nflows, n = 0, field = ft_sort_field[sort];
 	const struct ft_flow *flows = ft_scan_flows(s, &nflows);
+	__u64 worst = 0; /* the root's value, once the heap is full */
 
 	if (!k)
 		return 0;
 	for (size_t i = 0; i < nflows; i++) {
-		if (!ft_flow_live(&flows[i]))
-			continue;
+		if (i + FT_RANK_AHEAD < nflows)
+			__builtin_prefetch((const char *)&flows[i + FT_RANK_AHEAD] + field);
 		for (int d = 0; d < 2; d++) {
 			struct ft_ranked c = { &flows[i], d };
 
-			if (flows[i].total_packets[d])
-				n = ft_heap_offer(out, n, k, &c, sort);
+			/*
+			 * Once the heap is full most directions lose to its root on
+			 * value alone, so the value is read first (free entries
+			 * have values of 0) and the rest of the flow only then.
+			 */
+			if (n == k && ft_rank_value(&flows[i], d, field) < worst)
+				continue;
+			if (!ft_flow_live(&flows[i]) || !flows[i].total_packets[d])
+				continue;
+			n = ft_heap_offer(out, n, k, &c, field);
+			if (n == k)
+				worst = ft_rank_value(out[0].flow, out[0].dir, field);
 		}
 	}
 	/* Heapsort: the root, the worst left, goes to the end each time. */
 	for (size_t m = n; m > 1; m--) {
 		ft_swap(&out[0], &out[m - 1]);
-		ft_heap_down(out, m - 1, 0, sort);
+		ft_heap_down(out, m - 1, 0, field);
 	}
 	return n;
 }
