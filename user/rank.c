@@ -139,12 +139,13 @@ static size_t ft_heap_offer(struct ft_ranked *h, size_t n, size_t k, const struc
 
 size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out)
 {
-	size_t nflows, n = 0, field = ft_sort_field[sort];
+	size_t nflows, n = 0, field;
 	const struct ft_flow *flows = ft_scan_flows(s, &nflows);
 	__u64 worst = 0; /* the root's value, once the heap is full */
 
-	if (!k)
+	if (!k || (unsigned int)sort >= FT_SORT_MAX)
 		return 0;
+	field = ft_sort_field[sort];
 	for (size_t i = 0; i < nflows; i++) {
 		if (i + FT_RANK_AHEAD < nflows)
 			__builtin_prefetch((const char *)&flows[i + FT_RANK_AHEAD] + field);

@@ -259,8 +259,10 @@ static void ft_prefetch_flow(const struct ft_flow *f)
 static void ft_flow_remove(struct ft_scan *s, __u32 idx)
 {
 	struct ft_flow *f = &s->flows[idx];
+	struct ft_index_ent *e = ft_index_lookup(s, &f->key, ft_key_hash(s, &f->key));
 
-	ft_index_remove(s, ft_index_lookup(s, &f->key, ft_key_hash(s, &f->key)));
+	if (e->flow == idx + 1) /* always; but never shift entries around a hole */
+		ft_index_remove(s, e);
 	/* Zero values: ranking compares values before it asks whether a flow is live. */
 	memset(f, 0, sizeof(*f));
 	f->link = s->free_head;
