@@ -420,7 +420,8 @@ static size_t sort_all(enum ft_sort key, struct ft_ranked *out)
 	for (size_t i = 0; i < n; i++)
 		for (int d = 0; d < 2; d++)
 			if (ft_flow_live(&flows[i]) && flows[i].total_packets[d])
-				out[m++] = (struct ft_ranked){ &flows[i], d };
+				out[m++] = (struct ft_ranked){ &flows[i],
+							       ft_flow_key(scan, &flows[i]), d };
 	qsort_key = key;
 	qsort(out, m, sizeof(*out), by_rank);
 	return m;

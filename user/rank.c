@@ -73,7 +73,7 @@ static inline int ft_before(const struct ft_ranked *a, const struct ft_ranked *b
 	if (va != vb)
 		return va > vb;
 	if (a->flow != b->flow) {
-		c = memcmp(&a->flow->key, &b->flow->key, sizeof(a->flow->key));
+		c = memcmp(a->key, b->key, sizeof(*a->key));
 		if (c)
 			return c < 0;
 	}
@@ -142,6 +142,7 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 	size_t nflows, n = 0, field;
 	const struct ft_flow *flows = ft_scan_flows(s, &nflows);
 	__u64 worst = 0; /* the root's value, once the heap is full */
+	struct ft_ranked c;
 
 	if (!k || (unsigned int)sort >= FT_SORT_MAX)
 		return 0;
@@ -150,8 +151,6 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 		if (i + FT_RANK_AHEAD < nflows)
 			__builtin_prefetch((const char *)&flows[i + FT_RANK_AHEAD] + field);
 		for (int d = 0; d < 2; d++) {
-			struct ft_ranked c = { &flows[i], d };
-
 			/*
 			 * Once the heap is full most directions lose to its root on
 			 * value alone, so the value is read first (free entries
@@ -161,6 +160,9 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 				continue;
 			if (!ft_flow_live(&flows[i]) || !flows[i].total_packets[d])
 				continue;
+			c.flow = &flows[i];
+			c.key = ft_flow_key(s, &flows[i]);
+			c.dir = d;
 			n = ft_heap_offer(out, n, k, &c, field);
 			if (n == k)
 				worst = ft_rank_value(out[0].flow, out[0].dir, field);

@@ -14,9 +14,10 @@ enum ft_sort {
 	FT_SORT_MAX,
 };
 
-/* One direction of a flow: packets whose source is flow->key.addr[dir]. */
+/* One direction of a flow: packets whose source is key->addr[dir]. */
 struct ft_ranked {
 	const struct ft_flow *flow;
+	const struct ft_key *key; /* the flow's */
 	int dir;
 };
 

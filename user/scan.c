@@ -3,27 +3,34 @@
  * The scanner: one pass over the mmapped table per interval.
  *
  * Per slot, a shadow entry remembers which connection the slot held at the
- * last scan (its key, through the flow it points to; the creation time; the
- * slot's reuse sequence) and the counters read then. The same connection
- * gives exact deltas; any other (a reused slot, even for the same key)
- * counts everything it has, so no delta is ever negative.
+ * last scan and the counters read then. A connection is known by its
+ * creation time (the opening direction's first_ns) and the slot's meta word
+ * less its timeout class: the datapath's 16-bit tag of the key and the
+ * slot's reuse sequence, which changes each time the datapath puts a new
+ * connection there. The same connection gives exact deltas; any other (a
+ * reused slot, even for the same key) counts everything it has, so no
+ * delta is ever negative.
  *
  * Flows live in a dense array that an open-addressing index (linear
  * probing, keyed hash) finds by key. A shadow entry points into the array
- * directly, so a slot whose connection did not change costs no hash
- * lookup, and since flows are handed out in scan order the array is mostly
- * read in order. A flow counts the shadow entries pointing to it; one that
- * drops to none goes on a dying list and leaves at the end of the scan
- * unless some later slot of the same scan holds its key again.
+ * directly, so a slot whose connection did not change costs no hash lookup
+ * and no read of the key, and since flows are handed out in scan order the
+ * array is mostly read in order. A flow counts the shadow entries pointing
+ * to it; one that drops to none goes on a dying list and leaves at the end
+ * of the scan unless some later slot of the same scan holds its key again.
  */
+#define _GNU_SOURCE /* mremap */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "scan.h"
 
-#define FT_NO_FLOW    0xffffffffu
+#define FT_NO_FLOW 0xffffffffu
+/* The meta word less the timeout class, which changes with the state. */
+#define FT_META_ID(m) ((m)&0xffff00ffu)
 #define FT_MAX_FLOWS  (1u << 30) /* twice the largest table the datapath makes */
 #define FT_READ_TRIES 8
 /*
@@ -45,8 +52,7 @@ struct ft_shadow {
 	__u64 packets[2];
 	__u64 bytes[2];
 	__u32 flow; /* FT_NO_FLOW: the slot was free (or unreadable) last time */
-	__u8 seq;   /* FT_META_SEQ: changes each time the datapath reuses the slot */
-	__u8 pad[3];
+	__u32 id;   /* FT_META_ID: the key's tag and the slot's reuse sequence */
 };
 
 struct ft_index_ent {
@@ -57,8 +63,10 @@ struct ft_index_ent {
 struct ft_scan {
 	struct ft_shadow *shadow;
 	__u32 nr_slots;
-	struct ft_flow *flows;
+	struct ft_flow *flows; /* page-aligned: each flow is two whole lines */
+	struct ft_key *keys;   /* keys[i] is flows[i]'s */
 	__u32 flows_cap;
+	__u32 keys_cap;	  /* flows_cap, or more after a failed growth */
 	__u32 flows_used; /* entries ever handed out; the rest were never touched */
 	__u32 nr_flows;	  /* entries in the index */
 	__u32 free_head;
@@ -134,9 +142,39 @@ static struct ft_index_ent *ft_index_lookup(const struct ft_scan *s, const struc
 	for (__u32 i = h & s->index_mask;; i = (i + 1) & s->index_mask) {
 		struct ft_index_ent *e = &s->index[i];
 
-		if (!e->flow || (e->hash == h && ft_key_eq(&s->flows[e->flow - 1].key, k)))
+		if (!e->flow || (e->hash == h && ft_key_eq(&s->keys[e->flow - 1], k)))
 			return e;
 	}
+}
+
+/*
+ * The arrays that grow are mapped directly: they start zeroed and
+ * page-aligned, grow in place or move without a copy (mremap), and give
+ * their memory back when unmapped, where freed heap blocks of every size
+ * they passed through could stay resident.
+ */
+static void *ft_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void *ft_remap(void *p, size_t old_len, size_t len)
+{
+	p = mremap(p, old_len, len, MREMAP_MAYMOVE);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void ft_unmap(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+static size_t ft_index_len(__u32 mask)
+{
+	return ((size_t)mask + 1) * sizeof(struct ft_index_ent);
 }
 
 static int ft_index_grow(struct ft_scan *s)
@@ -148,7 +186,7 @@ static int ft_index_grow(struct ft_scan *s)
 		return -E2BIG;
 	cap = (s->index_mask + 1) * 2;
 	mask = cap - 1;
-	n = calloc(cap, sizeof(*n));
+	n = ft_map(ft_index_len(mask));
 	if (!n)
 		return -ENOMEM;
 	for (__u32 i = 0; i <= s->index_mask; i++) {
@@ -161,7 +199,7 @@ static int ft_index_grow(struct ft_scan *s)
 			;
 		n[j] = *e;
 	}
-	free(s->index);
+	ft_unmap(s->index, ft_index_len(s->index_mask));
 	s->index = n;
 	s->index_mask = mask;
 	return 0;
@@ -191,10 +229,18 @@ static int ft_flows_grow(struct ft_scan *s)
 {
 	__u32 cap = s->flows_cap * 2;
 	struct ft_flow *n;
+	struct ft_key *k;
 
 	if (cap > FT_MAX_FLOWS)
 		return -E2BIG;
-	n = realloc(s->flows, (size_t)cap * sizeof(*n));
+	if (s->keys_cap < cap) {
+		k = ft_remap(s->keys, (size_t)s->keys_cap * sizeof(*k), (size_t)cap * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		s->keys = k;
+		s->keys_cap = cap;
+	}
+	n = ft_remap(s->flows, (size_t)s->flows_cap * sizeof(*n), (size_t)cap * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	s->flows = n;
@@ -230,8 +276,8 @@ static __u32 ft_flow_get(struct ft_scan *s, const struct ft_key *k)
 	}
 	f = &s->flows[idx];
 	memset(f, 0, sizeof(*f));
-	f->key = *k;
 	f->link = FT_NO_FLOW;
+	s->keys[idx] = *k;
 	e->hash = h;
 	e->flow = idx + 1;
 	s->nr_flows++;
@@ -259,7 +305,8 @@ static void ft_prefetch_flow(const struct ft_flow *f)
 static void ft_flow_remove(struct ft_scan *s, __u32 idx)
 {
 	struct ft_flow *f = &s->flows[idx];
-	struct ft_index_ent *e = ft_index_lookup(s, &f->key, ft_key_hash(s, &f->key));
+	const struct ft_key *k = &s->keys[idx];
+	struct ft_index_ent *e = ft_index_lookup(s, k, ft_key_hash(s, k));
 
 	if (e->flow == idx + 1) /* always; but never shift entries around a hole */
 		ft_index_remove(s, e);
@@ -280,14 +327,18 @@ static void ft_scan_reap(struct ft_scan *s)
 	for (__u32 i = 0; i < s->nr_dying; i++) {
 		struct ft_flow *f = &s->flows[s->dying[i]];
 
-		if (i + 2 * FT_AHEAD < s->nr_dying)
-			ft_prefetch_flow(&s->flows[s->dying[i + 2 * FT_AHEAD]]);
-		if (i + FT_AHEAD < s->nr_dying) {
-			const struct ft_flow *g = &s->flows[s->dying[i + FT_AHEAD]];
+		if (i + 2 * FT_AHEAD < s->nr_dying) {
+			__u32 g = s->dying[i + 2 * FT_AHEAD];
 
-			if (!g->nslots)
+			ft_prefetch_flow(&s->flows[g]);
+			__builtin_prefetch(&s->keys[g]);
+		}
+		if (i + FT_AHEAD < s->nr_dying) {
+			__u32 g = s->dying[i + FT_AHEAD];
+
+			if (!s->flows[g].nslots)
 				__builtin_prefetch(
-					&s->index[ft_key_hash(s, &g->key) & s->index_mask], 1);
+					&s->index[ft_key_hash(s, &s->keys[g]) & s->index_mask], 1);
 		}
 		f->dying = 0;
 		if (!f->nslots) /* else a later slot held its key again */
@@ -326,20 +377,20 @@ static __u64 ft_conn_created(const struct ft_conn *c)
 }
 
 /*
- * The slot holds the connection it held last time: same key, creation
- * time and reuse sequence, and counters that did not go back (they only
- * do for a connection the other checks could not tell apart).
+ * The slot holds the connection it held last time: same creation time,
+ * tag and reuse sequence, and counters that did not go back (they only do
+ * for a connection the other checks could not tell apart: one put there
+ * 256 reuses later, in the same tick, with a key of the same tag).
  */
-static int ft_shadow_same(const struct ft_scan *s, const struct ft_shadow *sh,
-			  const struct ft_conn *c)
+static int ft_shadow_same(const struct ft_shadow *sh, const struct ft_conn *c)
 {
-	if (sh->flow == FT_NO_FLOW || sh->seq != FT_META_SEQ(c->meta) ||
+	if (sh->flow == FT_NO_FLOW || sh->id != FT_META_ID(c->meta) ||
 	    sh->created_ns != ft_conn_created(c))
 		return 0;
 	for (int d = 0; d < 2; d++)
 		if (c->dir[d].packets < sh->packets[d] || c->dir[d].bytes < sh->bytes[d])
 			return 0;
-	return ft_key_eq(&s->flows[sh->flow].key, &c->key);
+	return 1;
 }
 
 static void ft_shadow_release(struct ft_scan *s, struct ft_shadow *sh)
@@ -362,7 +413,7 @@ static int ft_shadow_attach(struct ft_scan *s, struct ft_shadow *sh, const struc
 	s->flows[idx].nslots++;
 	memset(sh, 0, sizeof(*sh));
 	sh->flow = idx;
-	sh->seq = FT_META_SEQ(c->meta);
+	sh->id = FT_META_ID(c->meta);
 	sh->created_ns = ft_conn_created(c);
 	s->st.new_slots++;
 	return 0;
@@ -440,7 +491,7 @@ static void ft_scan_slot(struct ft_scan *s, const struct ft_conn *slot, struct f
 		return;
 	}
 	s->st.slots++;
-	if (!ft_shadow_same(s, sh, &c) && ft_shadow_attach(s, sh, &c)) {
+	if (!ft_shadow_same(sh, &c) && ft_shadow_attach(s, sh, &c)) {
 		s->err = -ENOMEM;
 		return;
 	}
@@ -477,7 +528,7 @@ static void ft_scan_prefetch(const struct ft_scan *s, const struct ft_bucket *bu
 		__builtin_prefetch(&slot->dir);
 	if (sh->flow != FT_NO_FLOW)
 		ft_prefetch_flow(&s->flows[sh->flow]);
-	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || sh->seq != FT_META_SEQ(m)))
+	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || sh->id != FT_META_ID(m)))
 		__builtin_prefetch(&s->index[ft_key_hash(s, &slot->key) & s->index_mask]);
 }
 
@@ -534,12 +585,14 @@ int ft_scan_new(struct ft_scan **out, __u32 nr_slots, __u32 half_life_ms)
 	s->free_head = FT_NO_FLOW;
 	s->shadow = malloc((size_t)nr_slots * sizeof(*s->shadow));
 	s->dying = malloc((size_t)nr_slots * sizeof(*s->dying));
-	s->flows = malloc(FT_MIN_FLOWS * sizeof(*s->flows));
-	s->index = calloc(FT_MIN_INDEX, sizeof(*s->index));
-	if (!s->shadow || !s->dying || !s->flows || !s->index)
-		goto fail;
 	s->flows_cap = FT_MIN_FLOWS;
+	s->flows = ft_map(FT_MIN_FLOWS * sizeof(*s->flows));
+	s->keys_cap = FT_MIN_FLOWS;
+	s->keys = ft_map(FT_MIN_FLOWS * sizeof(*s->keys));
 	s->index_mask = FT_MIN_INDEX - 1;
+	s->index = ft_map(ft_index_len(s->index_mask));
+	if (!s->shadow || !s->dying || !s->flows || !s->keys || !s->index)
+		goto fail;
 	for (__u32 i = 0; i < nr_slots; i++)
 		s->shadow[i].flow = FT_NO_FLOW;
 	r = getrandom(s->seed, sizeof(s->seed), 0);
@@ -560,8 +613,9 @@ void ft_scan_free(struct ft_scan *s)
 		return;
 	free(s->shadow);
 	free(s->dying);
-	free(s->flows);
-	free(s->index);
+	ft_unmap(s->flows, (size_t)s->flows_cap * sizeof(*s->flows));
+	ft_unmap(s->keys, (size_t)s->keys_cap * sizeof(*s->keys));
+	ft_unmap(s->index, ft_index_len(s->index_mask));
 	free(s);
 }
 
@@ -588,9 +642,14 @@ const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key 
 	return e->flow ? &s->flows[e->flow - 1] : NULL;
 }
 
+const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *f)
+{
+	return &s->keys[f - s->flows];
+}
+
 size_t ft_scan_memory(const struct ft_scan *s)
 {
 	return sizeof(*s) + (size_t)s->nr_slots * (sizeof(*s->shadow) + sizeof(*s->dying)) +
-	       (size_t)s->flows_cap * sizeof(*s->flows) +
-	       ((size_t)s->index_mask + 1) * sizeof(*s->index);
+	       (size_t)s->flows_cap * sizeof(*s->flows) + (size_t)s->keys_cap * sizeof(*s->keys) +
+	       ft_index_len(s->index_mask);
 }

@@ -20,14 +20,16 @@ struct ft_scan;
 
 /*
  * One flow: every live slot holding its key, summed. Direction d counts
- * packets whose source is key.addr[d], as in struct ft_dir. Valid until the
- * next ft_scan_run().
+ * packets whose source is key.addr[d], as in struct ft_dir; the key is
+ * ft_flow_key()'s. It is kept apart, and a flow is two cache lines, so that
+ * a scan, which has no need to read the key of a connection it has seen
+ * before, touches two lines per flow and ranking one. Valid until the next
+ * ft_scan_run().
  */
 struct ft_flow {
-	struct ft_key key;
-	/* The datapath's counters now, summed over the flow's slots. */
-	__u64 packets[2];
-	__u64 bytes[2];
+	/* First line, what ranking reads. Smoothed rates, 0 until an interval was seen. */
+	double pps[2];
+	double bps[2];
 	/*
 	 * Every packet and byte the scanner has attributed to the key since the
 	 * flow entered its state, what its connections had counted before
@@ -35,25 +37,29 @@ struct ft_flow {
 	 * connection that moved to another slot.
 	 */
 	__u64 total_packets[2];
-	__u64 total_bytes[2];
-	/* Per second, smoothed; 0 until the scanner has seen an interval. */
-	double pps[2];
-	double bps[2];
+	__u32 nslots;  /* bookkeeping: shadow entries referring to it; 0: not a flow */
+	__u32 gen;     /* bookkeeping: the scan that last added a slot's counters */
 	__u64 last_ns; /* the latest dir last_ns over the flow's slots */
+	/* Second line. */
+	__u64 total_bytes[2];
+	/* The datapath's counters now, summed over the flow's slots. */
+	__u64 packets[2];
+	__u64 bytes[2];
 	/* From the slot with the latest last_ns. */
 	__u8 state;   /* enum ft_state */
 	__u8 verdict; /* enum ft_verdict */
 	__u8 hw;      /* FT_HW_* */
 	__u8 flags;   /* FT_CONN_* */
-	/* The scanner's own bookkeeping; not part of the interface. */
+	/* The scanner's own bookkeeping, as are nslots and gen. */
 	__u8 rated; /* the rates have been set once */
 	__u8 fresh; /* this scan sets the rates instead of smoothing them */
 	__u8 dying; /* on the list of flows that lost their last slot */
 	__u8 pad;
-	__u32 nslots; /* shadow entries referring to this flow; 0: not a flow */
-	__u32 gen;    /* the scan that last added a slot's counters */
-	__u32 link;   /* next on the free list */
+	__u32 link; /* next on the free list */
+	__u32 pad2;
 };
+
+_Static_assert(sizeof(struct ft_flow) == 128, "a flow is two cache lines");
 
 /* What the last ft_scan_run() saw. */
 struct ft_scan_stats {
@@ -104,6 +110,9 @@ static inline int ft_flow_live(const struct ft_flow *f)
 
 /* The flow of key, or NULL. */
 const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key);
+
+/* A flow's key (f from ft_scan_flows, ft_scan_find or a ranking). */
+const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *f);
 
 /* Bytes the scanner has allocated (shadow, flows, index), touched or not. */
 size_t ft_scan_memory(const struct ft_scan *s);
