@@ -2,6 +2,7 @@
 /* The flowtier binary, checked from outside with bpftool. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +322,50 @@ Test(cli, rules_added_and_deleted_at_run_time_reach_live_connections)
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " rule del 3 --pin-dir %s", dir), 2);
 	cr_assert(strstr(out, "error: bad rule index '3': expected 0 to 0"), "%s", out);
 	unlink(frame);
+}
+
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fputs(text, f) >= 0, 1);
+	fclose(f);
+	cr_assert_eq(chmod(path, mode), 0);
+}
+
+Test(cli, a_config_file_sets_flags_and_the_command_line_overrides_it)
+{
+	char conf[64], text[256];
+
+	snprintf(conf, sizeof(conf), "/tmp/flowtier-conf-%d", getpid());
+	snprintf(text, sizeof(text), "# flowtier\n\n  conns = 4096\npin-dir = %s\n", dir);
+	write_text(conf, text, 0600);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --config %s", conf), 0, "%s", out);
+	cr_assert(strstr(out, "4096 connections"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --config %s", conf), 0, "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " check --config %s --conns 2048", conf), 0, "%s",
+		     out);
+	cr_assert(strstr(out, "2048 connections"), "the flag wins: %s", out);
+
+	write_text(conf, "conns = 4096\nbogus = 1\n", 0600);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " check --config %s", conf), 2);
+	cr_assert(strstr(out, "error: /tmp/flowtier-conf-") &&
+			  strstr(out,
+				 ":2: unknown setting 'bogus' (the settings are the long flags, "
+				 "without '--')"),
+		  "%s", out);
+	write_text(conf, "conns 4096\n", 0600);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " check --config %s", conf), 2);
+	cr_assert(strstr(out, ":1: expected 'key = value', got 'conns 4096'"), "%s", out);
+	write_text(conf, "conns = lots\n", 0600);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " check --config %s", conf), 2);
+	cr_assert(strstr(out, "bad value 'lots' for --conns"), "%s", out);
+	write_text(conf, "conns = 4096\n", 0666);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " check --config %s", conf), 2);
+	cr_assert(strstr(out, "may be changed by someone other than root; run 'chown root"), "%s",
+		  out);
+	unlink(conf);
 }
 
 Test(cli, bad_flags_and_commands_exit_2_with_a_clear_message)

@@ -2,12 +2,14 @@
 /* Command dispatch: flowtier COMMAND [OPTIONS]. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bpffs.h"
 #include "cmd_settings.h"
+#include "config.h"
 #include "ct.h"
 #include "datapath.h"
 #include "log.h"
@@ -43,7 +45,10 @@ static void usage(FILE *f)
 		"  --pin-dir DIR       pin under DIR instead of " FT_PIN_DIR " (tests)\n"
 		"  --verifier-stats    check, load: what the verifier processed per program\n"
 		"  --zone Z            ct: only the connections of zone Z (0 to 65535)\n"
-		"  --json              list commands: JSON instead of a table\n",
+		"  --json              list commands: JSON instead of a table\n"
+		"  --config FILE       check, load, unload, ct: one 'key = value' per line, the\n"
+		"                      long flags' names (conns = 65536); flags given override "
+		"it\n",
 		FT_DEFAULT_CONNS);
 }
 
@@ -69,6 +74,10 @@ struct ft_cmd_opts {
 	int zone; /* -1: all */
 };
 
+static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
+		      char *pin_dir, __u32 *zone);
+
+/* Options of check, load, unload and ct, after those of --config FILE. */
 static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 {
 	static const struct option longopts[] = {
@@ -76,13 +85,29 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "verifier-stats", no_argument, NULL, 'v' },
 		{ "zone", required_argument, NULL, 'z' },
+		{ "config", required_argument, NULL, 'C' },
 		{ 0 },
 	};
+	static char pin_dir[PATH_MAX] = FT_PIN_DIR;
+	int err, nargc;
+	char **nargv;
 	__u32 zone;
+
+	o->pin_dir = pin_dir;
+	o->zone = -1;
+	if (ft_config_expand(argc, argv, longopts, &nargc, &nargv))
+		return -EINVAL;
+	err = parse_args(nargc, nargv, longopts, o, pin_dir, &zone);
+	ft_config_free(nargc, nargv);
+	return err;
+}
+
+static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
+		      char *pin_dir, __u32 *zone)
+{
 	int opt;
 
-	o->pin_dir = FT_PIN_DIR;
-	o->zone = -1;
+	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -90,19 +115,22 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 				return -EINVAL;
 			break;
 		case 'p':
-			o->pin_dir = optarg;
+			if (snprintf(pin_dir, PATH_MAX, "%s", optarg) >= PATH_MAX) {
+				pr_err("--pin-dir is too long\n");
+				return -EINVAL;
+			}
 			break;
 		case 'v':
 			o->dp.verifier_stats = 1;
 			break;
 		case 'z':
-			if (parse_u32("--zone", optarg, &zone))
+			if (parse_u32("--zone", optarg, zone))
 				return -EINVAL;
-			if (zone > 0xffff) {
+			if (*zone > 0xffff) {
 				pr_err("bad value '%s' for --zone: zones are 0 to 65535\n", optarg);
 				return -EINVAL;
 			}
-			o->zone = zone;
+			o->zone = *zone;
 			break;
 		default:
 			return -EINVAL;
