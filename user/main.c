@@ -46,9 +46,8 @@ static void usage(FILE *f)
 		"  --verifier-stats    check, load: what the verifier processed per program\n"
 		"  --zone Z            ct: only the connections of zone Z (0 to 65535)\n"
 		"  --json              list commands: JSON instead of a table\n"
-		"  --config FILE       check, load, unload, ct: one 'key = value' per line, the\n"
-		"                      long flags' names (conns = 65536); flags given override "
-		"it\n",
+		"  --config FILE       check, load, unload, ct: flags from FILE, one\n"
+		"                      'key = value' a line (conns = 65536); flags win\n",
 		FT_DEFAULT_CONNS);
 }
 
@@ -75,7 +74,7 @@ struct ft_cmd_opts {
 };
 
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
-		      char *pin_dir, __u32 *zone);
+		      char *pin_dir);
 
 /* Options of check, load, unload and ct, after those of --config FILE. */
 static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
@@ -91,20 +90,20 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 	static char pin_dir[PATH_MAX] = FT_PIN_DIR;
 	int err, nargc;
 	char **nargv;
-	__u32 zone;
 
 	o->pin_dir = pin_dir;
 	o->zone = -1;
 	if (ft_config_expand(argc, argv, longopts, &nargc, &nargv))
 		return -EINVAL;
-	err = parse_args(nargc, nargv, longopts, o, pin_dir, &zone);
+	err = parse_args(nargc, nargv, longopts, o, pin_dir);
 	ft_config_free(nargc, nargv);
 	return err;
 }
 
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
-		      char *pin_dir, __u32 *zone)
+		      char *pin_dir)
 {
+	__u32 zone;
 	int opt;
 
 	optind = 1;
@@ -124,13 +123,13 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 			o->dp.verifier_stats = 1;
 			break;
 		case 'z':
-			if (parse_u32("--zone", optarg, zone))
+			if (parse_u32("--zone", optarg, &zone))
 				return -EINVAL;
-			if (*zone > 0xffff) {
+			if (zone > 0xffff) {
 				pr_err("bad value '%s' for --zone: zones are 0 to 65535\n", optarg);
 				return -EINVAL;
 			}
-			o->zone = *zone;
+			o->zone = zone;
 			break;
 		default:
 			return -EINVAL;
