@@ -54,9 +54,7 @@ struct ft_flow {
 	__u8 rated; /* the rates have been set once */
 	__u8 fresh; /* this scan sets the rates instead of smoothing them */
 	__u8 dying; /* on the list of flows that lost their last slot */
-	__u8 pad;
-	__u32 link; /* next on the free list */
-	__u32 pad2;
+	__u8 pad[9];
 };
 
 _Static_assert(sizeof(struct ft_flow) == 128, "a flow is two cache lines");
