@@ -137,26 +137,53 @@ static size_t ft_heap_offer(struct ft_ranked *h, size_t n, size_t k, const struc
 	return n;
 }
 
+/*
+ * Where the loop over every flow reads values: ranking by pps, as the
+ * controller does every interval, reads the scanner's packed copy (16
+ * bytes a flow); the other keys read the flows themselves.
+ */
+static const char *ft_rank_values(const struct ft_scan *s, enum ft_sort sort, size_t *stride)
+{
+	size_t n;
+
+	if (sort == FT_SORT_PPS) {
+		*stride = 2 * sizeof(double);
+		return (const char *)ft_scan_pps(s);
+	}
+	*stride = sizeof(struct ft_flow);
+	return (const char *)ft_scan_flows(s, &n) + ft_sort_field[sort];
+}
+
+static inline __u64 ft_load64(const char *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out)
 {
-	size_t nflows, n = 0, field;
+	size_t nflows, n = 0, field, stride;
 	const struct ft_flow *flows = ft_scan_flows(s, &nflows);
 	__u64 worst = 0; /* the root's value, once the heap is full */
+	const char *vals;
 	struct ft_ranked c;
 
 	if (!k || (unsigned int)sort >= FT_SORT_MAX)
 		return 0;
 	field = ft_sort_field[sort];
-	for (size_t i = 0; i < nflows; i++) {
+	vals = ft_rank_values(s, sort, &stride);
+	for (size_t i = 0; i < nflows; i++, vals += stride) {
 		if (i + FT_RANK_AHEAD < nflows)
-			__builtin_prefetch((const char *)&flows[i + FT_RANK_AHEAD] + field);
+			__builtin_prefetch(vals + FT_RANK_AHEAD * stride);
 		for (int d = 0; d < 2; d++) {
 			/*
 			 * Once the heap is full most directions lose to its root on
 			 * value alone, so the value is read first (free entries
 			 * have values of 0) and the rest of the flow only then.
 			 */
-			if (n == k && ft_rank_value(&flows[i], d, field) < worst)
+			if (n == k && ft_load64(vals + d * sizeof(__u64)) < worst)
 				continue;
 			if (!ft_flow_live(&flows[i]) || !flows[i].total_packets[d])
 				continue;

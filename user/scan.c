@@ -72,7 +72,15 @@ struct ft_scan {
 	struct ft_flow *flows; /* page-aligned: each flow is two whole lines */
 	struct ft_key *keys;   /* keys[i] is flows[i]'s */
 	__u32 flows_cap;
-	__u32 keys_cap;	  /* flows_cap, or more after a failed growth; map_cap too */
+	/*
+	 * pps[i] is flows[i].pps, again: ranking by pps, every interval, then
+	 * reads 16 bytes a flow instead of the 128 the hardware fetches with
+	 * a flow's first line (9 ms for 1M flows, 2 ms this way).
+	 */
+	double (*pps)[2];
+	/* Each flows_cap, or more after a failed growth. */
+	__u32 keys_cap;
+	__u32 pps_cap;
 	__u32 flows_used; /* entries ever handed out; the rest were never touched */
 	__u32 nr_flows;	  /* entries in the index */
 	/*
@@ -247,22 +255,41 @@ static void ft_index_remove(struct ft_scan *s, struct ft_index_ent *e)
 	s->index[i].flow = 0;
 }
 
+/*
+ * One of the arrays beside the flows, grown to cap elements of size bytes
+ * unless it has them already (*have); NULL, and p unchanged, on failure.
+ */
+static void *ft_grow(void *p, __u32 *have, __u32 cap, size_t size)
+{
+	void *n;
+
+	if (*have >= cap)
+		return p;
+	n = ft_remap(p, (size_t)*have * size, (size_t)cap * size);
+	if (n)
+		*have = cap;
+	return n;
+}
+
+/* Doubles the flows and what goes beside them; the flows last, as the others follow flows_cap. */
 static int ft_flows_grow(struct ft_scan *s)
 {
 	__u32 cap = s->flows_cap * 2;
 	struct ft_flow *n;
 	struct ft_key *k;
+	double(*pps)[2];
 	__u64 *m;
 
 	if (cap > FT_MAX_FLOWS)
 		return -E2BIG;
-	if (s->keys_cap < cap) {
-		k = ft_remap(s->keys, (size_t)s->keys_cap * sizeof(*k), (size_t)cap * sizeof(*k));
-		if (!k)
-			return -ENOMEM;
-		s->keys = k;
-		s->keys_cap = cap;
-	}
+	k = ft_grow(s->keys, &s->keys_cap, cap, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	s->keys = k;
+	pps = ft_grow(s->pps, &s->pps_cap, cap, sizeof(*pps));
+	if (!pps)
+		return -ENOMEM;
+	s->pps = pps;
 	if (s->map_cap < cap) {
 		m = ft_remap(s->free_map, ft_map_len(s->map_cap), ft_map_len(cap));
 		if (!m)
@@ -340,6 +367,7 @@ static __u32 ft_flow_get(struct ft_scan *s, const struct ft_key *k, __u32 slot)
 	}
 	f = &s->flows[idx];
 	memset(f, 0, sizeof(*f));
+	memset(s->pps[idx], 0, sizeof(s->pps[idx]));
 	s->keys[idx] = *k;
 	e->hash = h;
 	e->flow = idx + 1;
@@ -375,6 +403,7 @@ static void ft_flow_remove(struct ft_scan *s, __u32 idx)
 		ft_index_remove(s, e);
 	/* Zero values: ranking compares values before it asks whether a flow is live. */
 	memset(f, 0, sizeof(*f));
+	memset(s->pps[idx], 0, sizeof(s->pps[idx]));
 	s->free_map[idx / 64] |= 1ULL << (idx % 64);
 	s->nr_free++;
 	s->nr_flows--;
@@ -505,9 +534,9 @@ static void ft_flow_begin(struct ft_scan *s, struct ft_flow *f)
  * deltas, so each slot adds its share and a flow needs no second pass:
  * rate = decay * rate + alpha * (sum of deltas) * 1000 / dt.
  */
-static void ft_flow_account(struct ft_scan *s, struct ft_flow *f, struct ft_shadow *sh,
-			    const struct ft_conn *c)
+static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struct ft_conn *c)
 {
+	struct ft_flow *f = &s->flows[sh->flow];
 	__u64 last = c->dir[0].last_ns > c->dir[1].last_ns ? c->dir[0].last_ns : c->dir[1].last_ns;
 	double w;
 
@@ -529,6 +558,8 @@ static void ft_flow_account(struct ft_scan *s, struct ft_flow *f, struct ft_shad
 		sh->packets[d] = c->dir[d].packets;
 		sh->bytes[d] = c->dir[d].bytes;
 	}
+	if (s->rate)
+		memcpy(s->pps[sh->flow], f->pps, sizeof(f->pps));
 	/* The copy that saw the latest packet knows the connection's state best. */
 	if (last >= f->last_ns) {
 		f->last_ns = last;
@@ -558,7 +589,7 @@ static void ft_scan_slot(struct ft_scan *s, const struct ft_conn *slot, struct f
 		s->err = -ENOMEM;
 		return;
 	}
-	ft_flow_account(s, &s->flows[sh->flow], sh, &c);
+	ft_flow_account(s, sh, &c);
 }
 
 static const struct ft_conn *ft_slot_at(const struct ft_bucket *buckets, __u32 j)
@@ -589,8 +620,10 @@ static void ft_scan_prefetch(const struct ft_scan *s, const struct ft_bucket *bu
 	m = __atomic_load_n(&slot->meta, __ATOMIC_RELAXED);
 	if (FT_META_TAG(m))
 		__builtin_prefetch(&slot->dir);
-	if (sh->flow != FT_NO_FLOW)
+	if (sh->flow != FT_NO_FLOW) {
 		ft_prefetch_flow(&s->flows[sh->flow]);
+		__builtin_prefetch(&s->pps[sh->flow], 1);
+	}
 	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || sh->id != FT_META_ID(m)))
 		__builtin_prefetch(&s->index[ft_key_hash(s, &slot->key) & s->index_mask]);
 }
@@ -651,11 +684,14 @@ int ft_scan_new(struct ft_scan **out, __u32 nr_slots, __u32 half_life_ms)
 	s->flows = ft_map(FT_MIN_FLOWS * sizeof(*s->flows));
 	s->keys_cap = FT_MIN_FLOWS;
 	s->keys = ft_map(FT_MIN_FLOWS * sizeof(*s->keys));
+	s->pps_cap = FT_MIN_FLOWS;
+	s->pps = ft_map(FT_MIN_FLOWS * sizeof(*s->pps));
 	s->map_cap = FT_MIN_FLOWS;
 	s->free_map = ft_map(ft_map_len(FT_MIN_FLOWS));
 	s->index_mask = FT_MIN_INDEX - 1;
 	s->index = ft_map(ft_index_len(s->index_mask));
-	if (!s->shadow || !s->dying || !s->flows || !s->keys || !s->free_map || !s->index)
+	if (!s->shadow || !s->dying || !s->flows || !s->keys || !s->pps || !s->free_map ||
+	    !s->index)
 		goto fail;
 	for (__u32 i = 0; i < nr_slots; i++)
 		s->shadow[i].flow = FT_NO_FLOW;
@@ -679,6 +715,7 @@ void ft_scan_free(struct ft_scan *s)
 	free(s->dying);
 	ft_unmap(s->flows, (size_t)s->flows_cap * sizeof(*s->flows));
 	ft_unmap(s->keys, (size_t)s->keys_cap * sizeof(*s->keys));
+	ft_unmap(s->pps, (size_t)s->pps_cap * sizeof(*s->pps));
 	ft_unmap(s->free_map, ft_map_len(s->map_cap));
 	ft_unmap(s->index, ft_index_len(s->index_mask));
 	free(s);
@@ -707,6 +744,11 @@ const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key 
 	return e->flow ? &s->flows[e->flow - 1] : NULL;
 }
 
+const double *ft_scan_pps(const struct ft_scan *s)
+{
+	return &s->pps[0][0];
+}
+
 const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *f)
 {
 	return &s->keys[f - s->flows];
@@ -716,5 +758,6 @@ size_t ft_scan_memory(const struct ft_scan *s)
 {
 	return sizeof(*s) + (size_t)s->nr_slots * (sizeof(*s->shadow) + sizeof(*s->dying)) +
 	       (size_t)s->flows_cap * sizeof(*s->flows) + (size_t)s->keys_cap * sizeof(*s->keys) +
-	       ft_map_len(s->map_cap) + ft_index_len(s->index_mask);
+	       (size_t)s->pps_cap * sizeof(*s->pps) + ft_map_len(s->map_cap) +
+	       ft_index_len(s->index_mask);
 }

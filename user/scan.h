@@ -106,6 +106,12 @@ static inline int ft_flow_live(const struct ft_flow *f)
 	return f->nslots != 0;
 }
 
+/*
+ * The pps of every entry of ft_scan_flows(), packed: entry i's direction d
+ * at [2 * i + d]. What ranking by pps reads, 16 bytes a flow.
+ */
+const double *ft_scan_pps(const struct ft_scan *s);
+
 /* The flow of key, or NULL. */
 const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key);
 
