@@ -21,7 +21,7 @@
  * the same scan holds its key again.
  *
  * Memory: 48 bytes a slot (shadow) and 4 (dying list, touched only as used),
- * 168 a flow (flow and key) and 8-16 a flow in the index.
+ * 184 a flow (flow, key, pps copy) and 10-21 a flow in the index.
  */
 #define _GNU_SOURCE /* mremap */
 #include <errno.h>
