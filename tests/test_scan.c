@@ -650,7 +650,7 @@ Test(scan, sort_names_parse_both_ways)
 
 	for (int i = 0; i < FT_SORT_MAX; i++) {
 		cr_assert_eq(ft_sort_parse(ft_sort_name(i), &s), 0);
-		cr_assert_eq(s, i);
+		cr_assert_eq((int)s, i);
 	}
 	cr_assert_eq(ft_sort_parse("flows", &s), -EINVAL);
 }
