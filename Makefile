@@ -54,9 +54,11 @@ demo: deps
 	$(MAKE) $(OUT)/flowtier
 	@bash tools/demo.sh $(OUT)/flowtier
 
+# The datapath per packet, then the controller's scan interval.
 bench: $(OUT)/flowtier.skel.h
-	$(MAKE) -C tools/bench OUT=$(abspath $(OUT))/bench TOP=$(abspath .)
+	$(MAKE) -C tools/bench OUT=$(abspath $(OUT))/bench TOP=$(abspath .) all scan
 	$(OUT)/bench/ft-bench $(BENCH_ARGS)
+	$(OUT)/bench/ft-scan-bench
 
 clean:
 	rm -rf $(OUT)
