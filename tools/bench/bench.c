@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "bench.h"
+#include "machine.h"
 #include "bench.skel.h"
 #include "datapath.h"
 #include "flowtier.skel.h"
@@ -296,35 +297,16 @@ static int bench_scenario(const struct scenario *sc, const struct bench_opts *o,
 	return err;
 }
 
-static void print_machine(void)
-{
-	char line[256], model[256] = "unknown CPU";
-	struct utsname u;
-	FILE *f;
-
-	f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *v = strchr(line, ':');
-
-		if (!strncmp(line, "model name", 10) && v) {
-			snprintf(model, sizeof(model), "%s", v + 2);
-			model[strcspn(model, "\n")] = 0;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	if (uname(&u))
-		strcpy(u.release, "unknown");
-	printf("Machine: %s, %ld CPUs online, kernel %s; benchmarking CPU %d.\n", model,
-	       sysconf(_SC_NPROCESSORS_ONLN), u.release, BENCH_CPU);
-}
-
 static void print_header(const struct bench_opts *o)
 {
 	int ncpus = libbpf_num_possible_cpus();
 
-	print_machine();
+	{
+		char how[64];
+
+		snprintf(how, sizeof(how), "benchmarking CPU %d", BENCH_CPU);
+		bench_print_machine(how);
+	}
 	printf("Tables: flowtier: %u connections in CPU %d's part (cpu_conns), all packets\n"
 	       "        arrive on that CPU; %d x %u = %llu connections in total.\n"
 	       "        percpu_hash, lru_hash: %u entries.\n",

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rank.h"
 #include "scan.h"
+#include "machine.h"
 
 #define BENCH_CPU	   0
 #define BENCH_PARTS	   2	      /* CPU parts of the synthetic table */
@@ -462,29 +463,6 @@ static int bench_hash(__u32 n, double *ms)
 	return err;
 }
 
-static void print_machine(void)
-{
-	char line[256], model[256] = "unknown CPU";
-	struct utsname u;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *v = strchr(line, ':');
-
-		if (!strncmp(line, "model name", 10) && v) {
-			snprintf(model, sizeof(model), "%s", v + 2);
-			model[strcspn(model, "\n")] = 0;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	if (uname(&u))
-		strcpy(u.release, "unknown");
-	printf("Machine: %s, %ld CPUs online, kernel %s; one thread pinned to CPU %d.\n", model,
-	       sysconf(_SC_NPROCESSORS_ONLN), u.release, BENCH_CPU);
-}
-
 static const char *yes_no(int met)
 {
 	return met ? "yes" : "no";
@@ -497,7 +475,12 @@ static void print_results(const struct bench_opts *o, const struct scan_result *
 	double rss = big->rss_kib * 1024.0, table = big->table_len;
 	double cpu_pct = small->med.cpu_ms / 1000.0 * 100;
 
-	print_machine();
+	{
+		char how[64];
+
+		snprintf(how, sizeof(how), "one thread pinned to CPU %d", BENCH_CPU);
+		bench_print_machine(how);
+	}
 	printf("Table: %u slots in %d CPU parts (%.0f MiB), %u live connections; one slot in %d\n"
 	       "       of part 1 holds a key of part 0 (asymmetric RSS): %zu flows. Each interval\n"
 	       "       every connection counts packets and %.1f%% of them are replaced by new\n"
