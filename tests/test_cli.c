@@ -368,6 +368,86 @@ Test(cli, a_config_file_sets_flags_and_the_command_line_overrides_it)
 	unlink(conf);
 }
 
+/* Sends a frame n times through the pinned XDP program on CPU 0. */
+static void xdp_repeat(const char *frame, int n)
+{
+	cr_assert_eq(run(out, sizeof(out),
+			 "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s repeat %d", dir,
+			 frame, n),
+		     0, "%s", out);
+}
+
+Test(cli, flows_ranks_flow_directions_with_exact_counters_and_the_json_keys)
+{
+	char a[64], b[64];
+
+	snprintf(a, sizeof(a), "/tmp/flowtier-fa-%d", getpid());
+	snprintf(b, sizeof(b), "/tmp/flowtier-fb-%d", getpid());
+	write_udp(a, 0, 4000);
+	write_udp(b, 7, 4001);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	xdp_repeat(a, 2);
+	xdp_repeat(b, 5);
+
+	cr_assert_eq(run(out, sizeof(out),
+			 FT_BIN " flows --sort packets --sample 0.1 --json --pin-dir %s", dir),
+		     0, "%s", out);
+	/* 68-byte frames; b is tagged, VLAN 7, so in zone 7. Nothing was sent while sampling. */
+	cr_assert_str_eq(out, "[{\"src\":\"198.18.0.1\",\"dst\":\"198.18.0.2\",\"sport\":4001,"
+			      "\"dport\":53,\"proto\":\"udp\",\"zone\":7,\"state\":\"new\","
+			      "\"verdict\":\"pass\",\"packets\":5,\"bytes\":340,\"pps\":0.0,"
+			      "\"bps\":0.0,\"tier\":\"software\"},"
+			      "{\"src\":\"198.18.0.1\",\"dst\":\"198.18.0.2\",\"sport\":4000,"
+			      "\"dport\":53,\"proto\":\"udp\",\"zone\":0,\"state\":\"new\","
+			      "\"verdict\":\"pass\",\"packets\":2,\"bytes\":136,\"pps\":0.0,"
+			      "\"bps\":0.0,\"tier\":\"software\"}]\n");
+	cr_assert_eq(run(out, sizeof(out),
+			 FT_BIN " flows --sort packets --top 1 --sample 0.1 "
+				"--pin-dir %s",
+			 dir),
+		     0, "%s", out);
+	cr_assert_eq(count_lines(out, "\n"), 2, "a header and one flow: %s", out);
+	cr_assert(strstr(out, " 4001 ") && !strstr(out, " 4000 "), "%s", out);
+
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " flows --sort rate --pin-dir %s", dir), 2);
+	cr_assert(strstr(out, "bad value 'rate' for --sort: expected pps, bps, packets or bytes"),
+		  "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " flows --sample 0 --pin-dir %s", dir), 2);
+	cr_assert(strstr(out, "bad value '0' for --sample: expected seconds from 0.1 to 60"), "%s",
+		  out);
+	unlink(a);
+	unlink(b);
+}
+
+Test(cli, flows_takes_rates_from_what_arrived_while_it_sampled)
+{
+	char a[64], res[64];
+	const char *p;
+	double pps;
+
+	snprintf(a, sizeof(a), "/tmp/flowtier-fr-%d", getpid());
+	snprintf(res, sizeof(res), "/tmp/flowtier-flows-%d", getpid());
+	write_udp(a, 0, 4100);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",
+		     out);
+	xdp_repeat(a, 3); /* before the first read: counted, but not in the rate */
+	cr_assert_eq(run(out, sizeof(out),
+			 "(" FT_BIN " flows --json --sample 2 --pin-dir %s > %s &) ; sleep 0.5",
+			 dir, res),
+		     0, "%s", out);
+	xdp_repeat(a, 10);
+	cr_assert_eq(run(out, sizeof(out), "sleep 2; cat %s", res), 0, "%s", out);
+	cr_assert(strstr(out, "\"packets\":13,\"bytes\":884"), "%s", out);
+	p = strstr(out, "\"pps\":");
+	cr_assert_not_null(p, "%s", out);
+	pps = atof(p + 6);
+	/* 10 packets over an interval of 2 s plus the scans' few milliseconds */
+	cr_assert(pps > 4.8 && pps <= 5.0, "pps %.3f: %s", pps, out);
+	unlink(a);
+	unlink(res);
+}
+
 Test(cli, bad_flags_and_commands_exit_2_with_a_clear_message)
 {
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns lots"), 2);

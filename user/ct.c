@@ -46,14 +46,19 @@ const char *ft_verdict_name(__u8 verdict)
 	return verdict < FT_VERDICT_MAX ? names[verdict] : "?";
 }
 
+void ft_addr_format(const struct ft_key *k, int side, char *buf, size_t len)
+{
+	if (!inet_ntop(k->family == FT_FAMILY_IPV6 ? AF_INET6 : AF_INET, k->addr[side], buf, len))
+		snprintf(buf, len, "?");
+}
+
 static void ft_endpoint(const struct ft_key *k, int side, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
-	int v6 = k->family == FT_FAMILY_IPV6;
 
-	if (!inet_ntop(v6 ? AF_INET6 : AF_INET, k->addr[side], a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a, ntohs(k->port[side]));
+	ft_addr_format(k, side, a, sizeof(a));
+	snprintf(buf, len, k->family == FT_FAMILY_IPV6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(k->port[side]));
 }
 
 void ft_ct_print_header(FILE *f)

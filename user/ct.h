@@ -10,6 +10,9 @@ const char *ft_proto_name(__u8 proto, char *buf, size_t len);
 const char *ft_state_name(__u8 state);
 const char *ft_verdict_name(__u8 verdict);
 
+/* The address of one side of the key, without its port. */
+void ft_addr_format(const struct ft_key *k, int side, char *buf, size_t len);
+
 void ft_ct_print_header(FILE *f);
 /* One line, the side that opened the connection first. */
 void ft_ct_print(FILE *f, const struct ft_conn *c);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bpffs.h"
+#include "cmd_flows.h"
 #include "cmd_settings.h"
 #include "config.h"
 #include "ct.h"
@@ -30,6 +31,9 @@ static void usage(FILE *f)
 		"  unload              remove what 'load' pinned\n"
 		"  ct                  list the connections in the pinned table\n"
 		"  ct buckets          how many slots are in use per bucket (a histogram)\n"
+		"  flows [--top N] [--sort pps|bps|packets|bytes] [--sample SECONDS]\n"
+		"                      the busiest flow directions; rates from two reads of\n"
+		"                      the table SECONDS apart (default 1)\n"
 		"  timeout list | set PROTO STATE SECONDS\n"
 		"                      show or change a timeout, at once for every connection\n"
 		"  zone list | set-limit ZONE LIMIT\n"
@@ -267,6 +271,8 @@ int main(int argc, char **argv)
 		return do_unload(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ct"))
 		return do_ct(argc - 1, argv + 1);
+	if (!strcmp(cmd, "flows"))
+		return do_flows(argc - 1, argv + 1);
 	if (!strcmp(cmd, "timeout"))
 		return do_timeout(argc - 1, argv + 1);
 	if (!strcmp(cmd, "zone"))
