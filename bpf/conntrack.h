@@ -275,7 +275,8 @@ static __always_inline int ft_bucket_find(struct ft_bucket *b, const struct ft_k
 		return home;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
-		if (FT_META_TAG(b->slot[i].meta) == tag && ft_key_eq(&b->slot[i].key, k))
+		if (i != (int)home && FT_META_TAG(b->slot[i].meta) == tag &&
+		    ft_key_eq(&b->slot[i].key, k))
 			return i;
 	}
 	return -1;
@@ -283,6 +284,7 @@ static __always_inline int ft_bucket_find(struct ft_bucket *b, const struct ft_k
 
 /* Eviction rule: not-established before established, then least recently seen. */
 struct ft_pick {
+	int nfree; /* free slots, stale ones reclaimed by the pick included */
 	int free;
 	int victim;
 	int victim_est;
@@ -323,6 +325,7 @@ static __always_inline void ft_bucket_pick(struct ft_bucket *b, __u32 home,
 					   const struct ft_timeouts *to, const struct ft_ctx *c,
 					   struct ft_stats *st, struct ft_pick *pk)
 {
+	pk->nfree = 0;
 	pk->free = -1;
 	pk->victim = -1;
 	pk->victim_est = 1;
@@ -332,19 +335,17 @@ static __always_inline void ft_bucket_pick(struct ft_bucket *b, __u32 home,
 		__u32 m = b->slot[i].meta;
 		__u32 age = c->now_tick - b->slot[i].last_tick;
 
-		if (!FT_META_TAG(m)) {
-			if (pk->free < 0 || i == (int)home)
-				pk->free = i;
-			continue;
-		}
-		if (ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0) &&
-		    ft_slot_free(b, i, m)) {
+		if (FT_META_TAG(m)) {
+			if (!ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0) ||
+			    !ft_slot_free(b, i, m)) {
+				ft_pick_consider(pk, i, FT_META_CLASS(m), age);
+				continue;
+			}
 			st->reclaimed[FT_RECLAIM_LOOKUP]++;
-			if (pk->free < 0 || i == (int)home)
-				pk->free = i;
-			continue;
 		}
-		ft_pick_consider(pk, i, FT_META_CLASS(m), age);
+		pk->nfree++;
+		if (pk->free < 0 || i == (int)home)
+			pk->free = i;
 	}
 }
 
@@ -378,20 +379,6 @@ static __always_inline struct ft_conn *ft_slot_init(struct ft_bucket *b, int slo
 	/* meta last: a reader that sees the tag sees the key behind it. */
 	b->slot[i].meta = FT_META(tag, ft_timeout_class(c->key.proto, state), seq & 0xff);
 	return s;
-}
-
-/*
- * Free slots, counted without branches: counted inside the pick's branches,
- * the verifier would track the count as a constant per path and explode.
- */
-static __always_inline __u32 ft_bucket_nfree(const struct ft_bucket *b)
-{
-	__u32 n = 0;
-
-#pragma unroll
-	for (int i = 0; i < FT_SLOTS; i++)
-		n += (FT_META_TAG(b->slot[i].meta) - 1) >> 31; /* 1 when the tag is 0 */
-	return n;
 }
 
 /* 1 when victim a should go before victim b: not established first, then the oldest. */
@@ -428,10 +415,9 @@ ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg, const str
 		c->refused = 1;
 		return NULL;
 	}
-	if (pk[0].free >= 0 || pk[1].free >= 0) {
+	if (pk[0].nfree || pk[1].nfree) {
 		/* The emptier bucket, so that both fill evenly. */
-		w = pk[1].free < 0 || ft_bucket_nfree(pl->b[0]) >= ft_bucket_nfree(pl->b[1]) ? 0
-											     : 1;
+		w = pk[0].nfree >= pk[1].nfree ? 0 : 1;
 	} else {
 		w = ft_pick_worse(&pk[0], &pk[1]) ? 0 : 1;
 		b = pl->b[w];

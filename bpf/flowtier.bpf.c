@@ -108,8 +108,7 @@ static __always_inline void ft_process(void *data, void *end, __u32 len, __u32 i
 	ft_parse(data, end, vlan_tci_meta, &job->pkt, &job->parsed);
 	job->len = len;
 	job->ifindex = ifindex;
-	job->hook = hook;
-	job->verdict = FT_VERDICT_PASS;
+	job->hook = hook; /* the zeroed verdict is FT_VERDICT_PASS */
 	ft_handle(job);
 }
 
@@ -117,36 +116,38 @@ SEC("xdp")
 int ft_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ft_job job, *r = &job;
 	struct ft_stats *st;
+	struct ft_job job;
 	__u32 zero = 0;
+	long ret;
 
-	ft_process(data, end, end - data, ctx->ingress_ifindex, -1, FT_HOOK_XDP, r);
-	if (r->verdict == FT_VERDICT_PASS)
+	ft_process(data, end, end - data, ctx->ingress_ifindex, -1, FT_HOOK_XDP, &job);
+	if (job.verdict == FT_VERDICT_PASS)
 		return XDP_PASS;
-	if (r->verdict == FT_VERDICT_DROP)
+	if (job.verdict == FT_VERDICT_DROP)
 		return XDP_DROP;
-	if (!bpf_map_lookup_elem(&ft_tx_ports, &r->redirect_ifindex)) {
+	/* A target missing from the devmap makes this return the flags: XDP_PASS. */
+	ret = bpf_redirect_map(&ft_tx_ports, job.redirect_ifindex, XDP_PASS);
+	if (ret != XDP_REDIRECT) {
 		st = bpf_map_lookup_elem(&ft_stats, &zero);
 		if (st)
 			st->redirect_failed++;
-		return XDP_PASS;
 	}
-	return bpf_redirect_map(&ft_tx_ports, r->redirect_ifindex, XDP_PASS);
+	return ret;
 }
 
 static __always_inline int ft_tc(struct __sk_buff *skb, __u32 ifindex, int hook)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	int vlan = skb->vlan_present ? (int)(skb->vlan_tci & 0xffff) : -1;
-	struct ft_job job, *r = &job;
+	struct ft_job job;
 
-	ft_process(data, end, skb->len, ifindex, vlan, hook, r);
-	if (r->verdict == FT_VERDICT_PASS)
+	ft_process(data, end, skb->len, ifindex, vlan, hook, &job);
+	if (job.verdict == FT_VERDICT_PASS)
 		return FT_TC_ACT_OK;
-	if (r->verdict == FT_VERDICT_DROP)
+	if (job.verdict == FT_VERDICT_DROP)
 		return FT_TC_ACT_SHOT;
-	return bpf_redirect(r->redirect_ifindex, 0);
+	return bpf_redirect(job.redirect_ifindex, 0);
 }
 
 SEC("tc")
