@@ -206,7 +206,9 @@ Test(cli, ct_lists_connections_by_zone_and_shows_bucket_fill)
 	cr_assert_eq(conns, 2);
 
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " ct --zone 65536 --pin-dir %s", dir), 2);
-	cr_assert(strstr(out, "bad value '65536' for --zone: zones are 0 to 65535"), "%s", out);
+	cr_assert(strstr(out,
+			 "bad value '65536' for --zone: expected a whole number from 0 to 65535"),
+		  "%s", out);
 	unlink(tagged);
 	unlink(plain);
 }
@@ -246,7 +248,9 @@ Test(cli, timeouts_are_listed_and_set_at_run_time)
 	cr_assert_eq(
 		run(out, sizeof(out), FT_BIN " timeout set tcp closed 2592001 --pin-dir %s", dir),
 		2);
-	cr_assert(strstr(out, "error: bad timeout '2592001': expected 0 to 2592000"), "%s", out);
+	cr_assert(strstr(out, "error: bad value '2592001' for SECONDS: expected a whole number "
+			      "from 0 to 2592000"),
+		  "%s", out);
 }
 
 Test(cli, a_zone_limit_set_at_run_time_refuses_the_next_connection)
@@ -267,7 +271,9 @@ Test(cli, a_zone_limit_set_at_run_time_refuses_the_next_connection)
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " zone list --json --pin-dir %s", dir), 0);
 	cr_assert_str_eq(out, "[{\"zone\":100,\"connections\":2,\"limit\":2,\"refused\":1}]\n");
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " zone set-limit 65536 1 --pin-dir %s", dir), 2);
-	cr_assert(strstr(out, "error: bad zone '65536': expected 0 to 65535"), "%s", out);
+	cr_assert(strstr(out, "error: bad value '65536' for ZONE: expected a whole number from 0 "
+			      "to 65535"),
+		  "%s", out);
 	unlink(frame);
 }
 
@@ -320,7 +326,9 @@ Test(cli, rules_added_and_deleted_at_run_time_reach_live_connections)
 		     2);
 	cr_assert(strstr(out, "error: bad prefix '2001:db8::/129'"), "%s", out);
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " rule del 3 --pin-dir %s", dir), 2);
-	cr_assert(strstr(out, "error: bad rule index '3': expected 0 to 0"), "%s", out);
+	cr_assert(
+		strstr(out, "error: bad value '3' for INDEX: expected a whole number from 0 to 0"),
+		"%s", out);
 	unlink(frame);
 }
 
@@ -412,6 +420,9 @@ Test(cli, flows_ranks_flow_directions_with_exact_counters_and_the_json_keys)
 
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " flows --sort rate --pin-dir %s", dir), 2);
 	cr_assert(strstr(out, "bad value 'rate' for --sort: expected pps, bps, packets or bytes"),
+		  "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " flows --top 0 --pin-dir %s", dir), 2);
+	cr_assert(strstr(out, "bad value '0' for --top: expected a whole number from 1 to 100000"),
 		  "%s", out);
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " flows --sample 0 --pin-dir %s", dir), 2);
 	cr_assert(strstr(out, "bad value '0' for --sample: expected seconds from 0.1 to 60"), "%s",

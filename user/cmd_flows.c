@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rank.h"
 #include "scan.h"
+#include "settings.h"
 #include "table.h"
 
 #define FT_EXIT_USAGE	 2
@@ -25,7 +26,7 @@
 struct ft_flows_opts {
 	const char *pin_dir;
 	enum ft_sort sort;
-	unsigned long top;
+	__u64 top;
 	double sample_s;
 	int json;
 };
@@ -47,27 +48,37 @@ static int ft_flows_parse(int argc, char **argv, struct ft_flows_opts *o)
 		{ 0 },
 	};
 	char *end;
+	__u64 top;
 	int opt;
 
 	*o = (struct ft_flows_opts){ .pin_dir = FT_PIN_DIR, .top = 20, .sample_s = 1.0 };
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		errno = 0;
-		if (opt == 't' &&
-		    ((o->top = strtoul(optarg, &end, 10)),
-		     errno || *end || !o->top || o->top > FT_FLOWS_MAX_TOP || optarg[0] == '-'))
-			return ft_flows_bad("--top", optarg, "1 to 100000");
-		if (opt == 's' && ft_sort_parse(optarg, &o->sort))
-			return ft_flows_bad("--sort", optarg, "pps, bps, packets or bytes");
-		if (opt == 'S' && ((o->sample_s = strtod(optarg, &end)),
-				   errno || *end || !(o->sample_s >= 0.1 && o->sample_s <= 60)))
-			return ft_flows_bad("--sample", optarg, "seconds from 0.1 to 60");
-		if (opt == 'j')
+		switch (opt) {
+		case 't':
+			if (ft_parse_uint("--top", optarg, 1, FT_FLOWS_MAX_TOP, &top))
+				return FT_EXIT_USAGE;
+			o->top = top;
+			break;
+		case 's':
+			if (ft_sort_parse(optarg, &o->sort))
+				return ft_flows_bad("--sort", optarg, "pps, bps, packets or bytes");
+			break;
+		case 'S':
+			errno = 0;
+			o->sample_s = strtod(optarg, &end);
+			if (errno || *end || !(o->sample_s >= 0.1 && o->sample_s <= 60))
+				return ft_flows_bad("--sample", optarg, "seconds from 0.1 to 60");
+			break;
+		case 'j':
 			o->json = 1;
-		if (opt == 'p')
+			break;
+		case 'p':
 			o->pin_dir = optarg;
-		if (opt == '?')
+			break;
+		default:
 			return FT_EXIT_USAGE;
+		}
 	}
 	if (optind < argc) {
 		pr_err("unexpected argument '%s'\n", argv[optind]);

@@ -110,21 +110,6 @@ static int ft_set_parse(int argc, char **argv, struct ft_set_opts *o)
 	return 0;
 }
 
-static int ft_parse_count(const char *what, const char *s, __u32 max, __u32 *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v > max) {
-		fprintf(stderr, "flowtier: error: bad %s '%s': expected 0 to %u\n", what, s, max);
-		return FT_EXIT_USAGE;
-	}
-	*out = v;
-	return 0;
-}
-
 /* flowtier timeout list | set PROTO STATE SECONDS */
 
 static void ft_timeouts_print(const struct ft_timeouts *to, int json)
@@ -147,7 +132,7 @@ int do_timeout(int argc, char **argv)
 	struct ft_timeouts to;
 	struct ft_set_opts o;
 	int class, err = ft_set_parse(argc, argv, &o);
-	__u32 secs;
+	__u64 secs;
 
 	if (err)
 		return err;
@@ -166,8 +151,8 @@ int do_timeout(int argc, char **argv)
 			o.args[1], o.args[2], ft_timeout_pairs);
 		return FT_EXIT_USAGE;
 	}
-	if ((err = ft_parse_count("timeout", o.args[3], FT_MAX_TIMEOUT_SECS, &secs)))
-		return err;
+	if (ft_parse_uint("SECONDS", o.args[3], 0, FT_MAX_TIMEOUT_SECS, &secs))
+		return FT_EXIT_USAGE;
 	if (ft_pinned_read(o.pin_dir, FT_MAP_TIMEOUTS, 0, &to))
 		return 1;
 	to.secs[class] = secs;
@@ -207,7 +192,7 @@ int do_zone(int argc, char **argv)
 	struct ft_zone *zones;
 	struct ft_set_opts o;
 	int err = ft_set_parse(argc, argv, &o), list;
-	__u32 zone = 0, limit = 0;
+	__u64 zone = 0, limit = 0;
 
 	if (err)
 		return err;
@@ -215,9 +200,9 @@ int do_zone(int argc, char **argv)
 	if (!list && (o.nargs != 3 || strcmp(o.args[0], "set-limit")))
 		return ft_usage_error("%s", "usage: flowtier zone list | set-limit ZONE LIMIT",
 				      "a limit of 0 removes it");
-	if (!list && ((err = ft_parse_count("zone", o.args[1], FT_MAX_ZONES - 1, &zone)) ||
-		      (err = ft_parse_count("limit", o.args[2], 0xffffffffu, &limit))))
-		return err;
+	if (!list && (ft_parse_uint("ZONE", o.args[1], 0, FT_MAX_ZONES - 1, &zone) ||
+		      ft_parse_uint("LIMIT", o.args[2], 0, 0xffffffffu, &limit)))
+		return FT_EXIT_USAGE;
 	zones = ft_pinned_mmap(o.pin_dir, FT_MAP_ZONES, len);
 	if (!zones)
 		return 1;
@@ -304,7 +289,8 @@ static int ft_rule_complete(struct ft_set_opts *o, const struct ft_rules_fds *fd
 static int ft_rule_change(struct ft_set_opts *o, struct ft_rules_fds *fds)
 {
 	static struct ft_rule rules[FT_MAX_RULES];
-	__u32 n, del;
+	__u64 del;
+	__u32 n;
 	int err;
 
 	if (ft_rules_load(fds->rules, fds->config, rules, &n))
@@ -323,8 +309,8 @@ static int ft_rule_change(struct ft_set_opts *o, struct ft_rules_fds *fds)
 			return ft_usage_error("%s", "usage: flowtier rule del INDEX", NULL);
 		if (!n)
 			return ft_usage_error("%s", "there are no rules to delete", NULL);
-		if ((err = ft_parse_count("rule index", o->args[1], n - 1, &del)))
-			return err;
+		if (ft_parse_uint("INDEX", o->args[1], 0, n - 1, &del))
+			return FT_EXIT_USAGE;
 		memmove(&rules[del], &rules[del + 1], (n - del - 1) * sizeof(rules[0]));
 		n--;
 	}

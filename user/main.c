@@ -14,6 +14,7 @@
 #include "ct.h"
 #include "datapath.h"
 #include "log.h"
+#include "settings.h"
 #include "table.h"
 
 #define FT_EXIT_USAGE 2
@@ -55,22 +56,6 @@ static void usage(FILE *f)
 		FT_DEFAULT_CONNS);
 }
 
-static int parse_u32(const char *flag, const char *s, __u32 *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *s == '\0' || *end != '\0' || v > 0xffffffffull || s[0] == '-') {
-		pr_err("bad value '%s' for %s: expected a whole number from 0 to 4294967295\n", s,
-		       flag);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 struct ft_cmd_opts {
 	struct ft_dp_opts dp;
 	const char *pin_dir;
@@ -80,7 +65,7 @@ struct ft_cmd_opts {
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
 		      char *pin_dir);
 
-/* Options of check, load, unload and ct, after those of --config FILE. */
+/* Options of check, load, unload and ct, after those of --config FILE; usage on error. */
 static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 {
 	static const struct option longopts[] = {
@@ -101,21 +86,24 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		return -EINVAL;
 	err = parse_args(nargc, nargv, longopts, o, pin_dir);
 	ft_config_free(nargc, nargv);
+	if (err)
+		usage(stderr);
 	return err;
 }
 
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
 		      char *pin_dir)
 {
-	__u32 zone;
+	__u64 v;
 	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			if (parse_u32("--conns", optarg, &o->dp.conns))
+			if (ft_parse_uint("--conns", optarg, 0, 0xffffffffu, &v))
 				return -EINVAL;
+			o->dp.conns = v;
 			break;
 		case 'p':
 			if (snprintf(pin_dir, PATH_MAX, "%s", optarg) >= PATH_MAX) {
@@ -127,13 +115,9 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 			o->dp.verifier_stats = 1;
 			break;
 		case 'z':
-			if (parse_u32("--zone", optarg, &zone))
+			if (ft_parse_uint("--zone", optarg, 0, FT_MAX_ZONES - 1, &v))
 				return -EINVAL;
-			if (zone > 0xffff) {
-				pr_err("bad value '%s' for --zone: zones are 0 to 65535\n", optarg);
-				return -EINVAL;
-			}
-			o->zone = zone;
+			o->zone = v;
 			break;
 		default:
 			return -EINVAL;
@@ -158,10 +142,8 @@ static int do_check(int argc, char **argv)
 	struct ft_cmd_opts o = {};
 	struct ft_datapath dp;
 
-	if (parse_opts(argc, argv, &o)) {
-		usage(stderr);
+	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
-	}
 	if (ft_dp_open(&dp, &o.dp))
 		return 1;
 	printf("datapath loaded: ");
@@ -176,10 +158,8 @@ static int do_load(int argc, char **argv)
 	struct ft_datapath dp;
 	int err;
 
-	if (parse_opts(argc, argv, &o)) {
-		usage(stderr);
+	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
-	}
 	if (ft_bpffs_prepare(o.pin_dir))
 		return 1;
 	o.dp.pin_dir = o.pin_dir;
@@ -220,10 +200,8 @@ static int do_ct(int argc, char **argv)
 
 	if (buckets)
 		argc--, argv++;
-	if (parse_opts(argc, argv, &o)) {
-		usage(stderr);
+	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
-	}
 	if (ft_table_open(&t, o.pin_dir))
 		return 1;
 	if (buckets) {
@@ -246,10 +224,8 @@ static int do_unload(int argc, char **argv)
 	struct ft_cmd_opts o = {};
 	int err;
 
-	if (parse_opts(argc, argv, &o)) {
-		usage(stderr);
+	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
-	}
 	err = ft_bpffs_remove(o.pin_dir);
 	if (err == -ENOENT) {
 		pr_err("nothing of flowtier's is pinned in %s\n", o.pin_dir);

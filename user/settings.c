@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "ct.h"
+#include "log.h"
 #include "settings.h"
 
 static const struct {
@@ -47,6 +48,22 @@ const char *ft_timeout_proto(int class)
 const char *ft_timeout_state(int class)
 {
 	return class >= 0 && class < FT_TO_MAX ? ft_timeout_names[class].state : "?";
+}
+
+int ft_parse_uint(const char *what, const char *s, __u64 min, __u64 max, __u64 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		pr_err("bad value '%s' for %s: expected a whole number from %llu to %llu\n", s,
+		       what, (unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
 }
 
 int ft_prefix_parse(const char *s, struct ft_rule *r, int dst)

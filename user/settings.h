@@ -19,6 +19,13 @@ int ft_prefix_parse(const char *s, struct ft_rule *r, int dst);
 void ft_prefix_format(const struct ft_rule *r, int dst, char *buf, size_t len);
 int ft_proto_parse(const char *s, __u8 *proto);
 int ft_verdict_parse(const char *s, __u8 *verdict);
+/*
+ * A whole number from min to max, or -EINVAL after "bad value 'S' for
+ * WHAT: expected a whole number from MIN to MAX". WHAT names the flag or
+ * the argument.
+ */
+int ft_parse_uint(const char *what, const char *s, __u64 min, __u64 max, __u64 *out);
+
 /* "80" or "8000-8080" */
 int ft_ports_parse(const char *s, __u16 *lo, __u16 *hi);
 
