@@ -118,6 +118,20 @@ Test(cli, a_reload_reuses_the_pinned_table_and_keeps_its_connections)
 	unlink(frame);
 }
 
+Test(cli, load_mounts_bpffs_when_it_is_absent)
+{
+	/* A private mount namespace: the host's bpffs stays as it is. */
+	cr_assert_eq(run(out, sizeof(out),
+			 "unshare -m sh -c 'umount -l /sys/fs/bpf && stat -f -c %%T /sys/fs/bpf "
+			 "&& " FT_BIN " load --conns 1024 --pin-dir /sys/fs/bpf/ft-mount && "
+			 "stat -f -c %%T /sys/fs/bpf && stat -c %%a /sys/fs/bpf'"),
+		     0, "%s", out);
+	cr_assert(strstr(out, "sysfs\n"), "bpffs was unmounted first: %s", out);
+	cr_assert(strstr(out, "flowtier: info: mounted bpffs on /sys/fs/bpf\n"), "%s", out);
+	/* bpffs adds the sticky bit to whatever mode it is given */
+	cr_assert(strstr(out, "bpf_fs\n1700\n"), "mounted, root-only: %s", out);
+}
+
 Test(cli, unload_removes_every_pin_and_says_so_when_there_is_nothing)
 {
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0, "%s",

@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <net/ethernet.h>
 #include <net/if.h>
+#include <linux/if_packet.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,32 +81,65 @@ static void attach(void)
 	cr_assert_eq(bpf_tc_attach(&hook, &tc), 0, "cannot attach TC egress to ft0");
 }
 
+/* Enters namespace ns (NULL: stays); returns what leave_ns() needs. */
+static int enter_ns(const char *ns)
+{
+	char path[96];
+	int self, fd;
+
+	if (!ns)
+		return -1;
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	self = open("/proc/self/ns/net", O_RDONLY);
+	fd = open(path, O_RDONLY);
+	cr_assert(self >= 0 && fd >= 0);
+	cr_assert_eq(setns(fd, CLONE_NEWNET), 0);
+	close(fd);
+	return self;
+}
+
+static void leave_ns(int self)
+{
+	if (self < 0)
+		return;
+	cr_assert_eq(setns(self, CLONE_NEWNET), 0);
+	close(self);
+}
+
 /* A UDP socket bound to addr:port inside namespace ns (NULL: this one). */
 static int udp_socket(const char *ns, const char *addr, __u16 port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct timeval tv = { .tv_sec = 0, .tv_usec = 300 * 1000 };
-	int self = -1, fd;
-	char path[96];
+	int self = enter_ns(ns), fd;
 
-	if (ns) {
-		snprintf(path, sizeof(path), "/run/netns/%s", ns);
-		self = open("/proc/self/ns/net", O_RDONLY);
-		fd = open(path, O_RDONLY);
-		cr_assert(self >= 0 && fd >= 0);
-		cr_assert_eq(setns(fd, CLONE_NEWNET), 0);
-		close(fd);
-	}
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(inet_pton(AF_INET, addr, &sa.sin_addr), 1);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind %s:%u", addr, port);
 	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	if (ns) {
-		cr_assert_eq(setns(self, CLONE_NEWNET), 0);
-		close(self);
-	}
+	leave_ns(self);
 	return fd;
+}
+
+/* Sends frame n times, as it is, out of ifname in namespace ns. */
+static void inject(const char *ns, const char *ifname, const __u8 *frame, size_t len, int n)
+{
+	int self = enter_ns(ns);
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = if_nametoindex(ifname),
+		.sll_halen = ETH_ALEN,
+	};
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_neq(sll.sll_ifindex, 0);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)),
+			     (ssize_t)len);
+	close(fd);
+	leave_ns(self);
 }
 
 static void send_to(int fd, const char *addr, __u16 port, size_t len)
@@ -125,8 +160,12 @@ static int received(int fd, size_t len)
 }
 
 static const struct ft_spec flow = {
-	.family = 4, .src = "198.18.0.2", .dst = "198.18.0.1", .proto = 17,
-	.sport = 40000, .dport = 5000,
+	.family = 4,
+	.src = "198.18.0.2",
+	.dst = "198.18.0.1",
+	.proto = 17,
+	.sport = 40000,
+	.dport = 5000,
 };
 
 Test(e2e, real_packets_both_ways_are_counted_exactly_in_one_entry)
@@ -162,9 +201,46 @@ Test(e2e, real_packets_both_ways_are_counted_exactly_in_one_entry)
 	close(local);
 }
 
+/*
+ * Tagged frames reach TC ingress with the tag already in skb metadata
+ * (the core receive path untags them); the zone must still be the VLAN ID.
+ */
+Test(e2e, tc_ingress_takes_the_zone_from_a_tag_the_stack_already_removed)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc);
+	struct ft_spec tagged = flow;
+	__u8 frame[1514];
+	struct ft_conn *c;
+	size_t len;
+	int side;
+
+	ft_test_load(&dp, 4096, 1, 2);
+	hook.ifindex = if_nametoindex("ft0");
+	cr_assert_eq(bpf_tc_hook_create(&hook), 0, "cannot create clsact on ft0");
+	tc.prog_fd = bpf_program__fd(dp.skel->progs.ft_tc_ingress);
+	cr_assert_eq(bpf_tc_attach(&hook, &tc), 0, "cannot attach TC ingress to ft0");
+
+	tagged.nvlan = 1;
+	tagged.vlan_id[0] = 100;
+	tagged.payload = 100;
+	len = ft_build(&tagged, frame);
+	inject(peer_ns, "ft1", frame, len, 3);
+
+	cr_assert_null(ft_find(&dp, &tagged, 0, NULL, NULL, NULL), "not in zone 0");
+	c = ft_find(&dp, &tagged, 100, &side, NULL, NULL);
+	cr_assert_not_null(c, "no connection in zone 100");
+	cr_assert_eq(c->dir[side].packets, 3);
+	/* Without the tag, which is in skb metadata by now: 14 + 20 + 8 + 100 */
+	cr_assert_eq(c->dir[side].bytes, 3 * 142);
+}
+
 Test(e2e, a_drop_rule_drops_real_packets_in_xdp_and_counts_them)
 {
-	struct ft_rule r = { .family = 4, .proto = 17, .dport_lo = 5000, .dport_hi = 5000,
+	struct ft_rule r = { .family = 4,
+			     .proto = 17,
+			     .dport_lo = 5000,
+			     .dport_hi = 5000,
 			     .verdict = FT_VERDICT_DROP };
 	int peer, local, side;
 	struct ft_conn *c;
