@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The offload manager: which flow directions the NIC holds.
+ *
+ * Every interval the daemon (or the simulator) hands it the candidate
+ * directions with their software rates; the manager reads the hardware
+ * counters through its backend, installs the hottest pending directions
+ * until the device reports exhaustion, and while a device is out of
+ * resources (OOR) swaps a clearly hotter pending direction for a colder
+ * offloaded one, within a churn budget. The same code runs in the daemon,
+ * in `flowtier simulate` and in the tests; only the backend differs.
+ *
+ * DRAFT INTERFACE: the implementer may refine it; the daemon, the
+ * simulator and the tests use only what is declared here.
+ */
+#ifndef FT_OFFLOAD_H
+#define FT_OFFLOAD_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "hw.h"
+
+struct ft_offload_cfg {
+	double min_pps;		 /* --offload-min-pps */
+	__u64 min_age_ms;	 /* --offload-min-age */
+	int rebalance;		 /* --offload-rebalance (1) */
+	double margin_rel;	 /* swap when pending > hw * (1 + margin_rel) ... */
+	double margin_abs_pps;	 /* ... and pending > hw + margin_abs_pps */
+	__u64 dwell_ms;		 /* a rule stays at least this long */
+	double churn_per_s;	 /* token bucket rate, rule operations per second */
+	double churn_burst;	 /* token bucket depth */
+	__u64 hw_stats_lag_ms;	 /* --hw-stats-lag: samples younger are not used */
+	__u64 idle_ms;		 /* a rule whose lastuse passes this leaves hardware */
+	__u64 oor_probe_ms;	 /* while OOR, try one add past capacity this often */
+	__u32 max_rules;	 /* cap per device, 0: until exhaustion (--tc-capacity is the backend's) */
+};
+
+void ft_offload_cfg_default(struct ft_offload_cfg *cfg);
+
+/* One candidate direction, as the software tier sees it this interval. */
+struct ft_offload_flow {
+	__u64 id;		 /* stable flow id (becomes the rule cookie) */
+	struct ft_hw_rule rule;	 /* key, dir, verdict, ifindex, redirect_ifindex */
+	double sw_pps;		 /* rate seen by the software tier */
+	__u64 sw_packets;	 /* software counters of this direction */
+	__u64 sw_bytes;
+	__u64 age_ms;		 /* since the connection was created */
+	__u8 state;		 /* enum ft_state */
+};
+
+enum ft_tier {
+	FT_TIER_SOFTWARE = 0,
+	FT_TIER_PENDING,  /* a candidate waiting for room in the NIC */
+	FT_TIER_HARDWARE,
+};
+
+/* Per device, for metrics and `flowtier offload`. */
+struct ft_offload_dev_stats {
+	__u32 ifindex;
+	__u32 rules;	      /* in hardware now */
+	__u32 capacity;	      /* learned at the last exhaustion, 0: unknown */
+	int oor;	      /* out of resources now */
+	__u64 oor_enter, oor_leave;
+	__u64 installs, removals, swaps, rollbacks;
+	__u64 failures[FT_HWC_MAX];
+	char last_extack[FT_HW_EXTACK_LEN];
+};
+
+struct ft_offload_stats {
+	__u64 intervals;
+	double coverage; /* share of the last interval's candidate packets handled in hardware */
+	__u64 hw_packets, sw_packets; /* of the last interval */
+	__u32 ndevs;
+	const struct ft_offload_dev_stats *devs;
+};
+
+struct ft_offload;
+
+int ft_offload_new(struct ft_offload **m, const struct ft_offload_cfg *cfg, struct ft_hw *hw);
+void ft_offload_free(struct ft_offload *m);
+
+/*
+ * At start: lists the backend's rules on these devices, adopts those
+ * whose cookie is among flows' ids and deletes the others.
+ */
+int ft_offload_adopt(struct ft_offload *m, const __u32 *ifindexes, size_t nifs,
+		     const struct ft_offload_flow *flows, size_t n, __u64 now_ms);
+
+/*
+ * One interval: flows are every direction the software tier tracks that
+ * could be a candidate (the manager applies the candidate rules). Flows
+ * absent from the list, or closing, leave hardware.
+ */
+int ft_offload_tick(struct ft_offload *m, const struct ft_offload_flow *flows, size_t n,
+		    __u64 now_ms);
+
+/* A direction's tier and its hardware counters (final ones included after removal). */
+enum ft_tier ft_offload_tier(const struct ft_offload *m, __u64 id, __u64 *hw_packets,
+			     __u64 *hw_bytes);
+
+void ft_offload_stats(const struct ft_offload *m, struct ft_offload_stats *st);
+
+/* Removes every rule the manager installed (flowtier unload). */
+int ft_offload_flush(struct ft_offload *m);
+
+#endif
