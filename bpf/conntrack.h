@@ -42,6 +42,7 @@ struct ft_ctx {
 	__u8 tcp_flags;
 	__u8 fragment;
 	__u8 refused; /* set when the zone limit refused a new connection */
+	__u16 in_ifindex; /* ingress hooks: the device it arrived on; egress: 0 */
 };
 
 static __always_inline void ft_make_key(const struct ft_pkt *p, __u16 zone, struct ft_ctx *c)
@@ -474,6 +475,9 @@ static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struc
 		st->fragments++;
 	}
 	s->tcp_flags[c->dir & 1] |= c->tcp_flags;
+	/* The offload manager puts a direction's rule on the device it arrives on. */
+	if (c->in_ifindex && s->in_ifindex[c->dir & 1] != c->in_ifindex)
+		s->in_ifindex[c->dir & 1] = c->in_ifindex;
 	state = ft_next_state(s, c);
 	if (state != s->state) {
 		__u32 m = b->slot[i].meta;

@@ -85,6 +85,8 @@ __noinline int ft_handle(struct ft_job *job)
 	}
 	ft_make_key(&job->pkt, ft_zone_of(&job->pkt, job->ifindex, cfg), &c);
 	c.len = job->len;
+	if (job->hook != FT_HOOK_TC_EGRESS && job->ifindex < FT_MAX_IFINDEX)
+		c.in_ifindex = job->ifindex;
 	c.now_ns = bpf_ktime_get_coarse_ns();
 	c.now_tick = c.now_ns >> FT_TICK_SHIFT;
 

@@ -88,7 +88,7 @@ static __always_inline void ft_conn_choose_verdict(struct ft_conn *s, const stru
 		bpf_loop(m.count, ft_rule_try, &m, 0);
 	s->verdict = m.verdict;
 	s->redirect_ifindex = m.ifindex;
-	s->rule_gen = cfg->rule_gen;
+	s->rule_gen = (__u16)cfg->rule_gen;
 }
 
 /* The verdict for this packet: redirect applies to the original direction only. */
@@ -97,7 +97,7 @@ static __always_inline __u8 ft_conn_verdict(struct ft_conn *s, const struct ft_c
 {
 	int orig = s->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
 
-	if (created || s->rule_gen != cfg->rule_gen)
+	if (created || s->rule_gen != (__u16)cfg->rule_gen)
 		ft_conn_choose_verdict(s, cfg);
 	if (s->verdict == FT_VERDICT_REDIRECT && pkt_dir != orig)
 		return FT_VERDICT_PASS;

@@ -195,6 +195,9 @@ Test(e2e, real_packets_both_ways_are_counted_exactly_in_one_entry)
 	cr_assert_eq(c->dir[!side].bytes, 2 * (42 + 20));
 	cr_assert_eq(c->state, FT_STATE_ESTABLISHED);
 	cr_assert_eq(!!(c->flags & FT_CONN_ORIG_IS_1), side, "the peer opened it");
+	/* The peer's direction arrived on ft0 (XDP); replies left by egress only. */
+	cr_assert_eq(c->in_ifindex[side], if_nametoindex("ft0"));
+	cr_assert_eq(c->in_ifindex[!side], 0);
 	cr_assert_geq(ft_stats_of(&dp).packets[FT_HOOK_XDP], 3);
 	cr_assert_geq(ft_stats_of(&dp).packets[FT_HOOK_TC_EGRESS], 2);
 	close(peer);

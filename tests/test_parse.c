@@ -881,8 +881,9 @@ static __u32 tc_verdict_of(__u32 xdp)
 }
 
 /*
- * Every bucket and slot, except the times, which differ by when each ran.
- * Like assert_stats, asserts only on a difference.
+ * Every bucket and slot, except the times, which differ by when each ran,
+ * and the arrival device: BPF_PROG_TEST_RUN gives XDP loopback's ifindex
+ * and TC none. Like assert_stats, asserts only on a difference.
  */
 static void assert_same_tables(const struct ft_datapath *a, const struct ft_datapath *b,
 			       const char *ctx)
@@ -898,6 +899,8 @@ static void assert_same_tables(const struct ft_datapath *a, const struct ft_data
 				cr_assert_fail("%s: bucket %u slot %d: slot use differs", ctx, i,
 					       s);
 			cx.last_tick = cy.last_tick = 0;
+			memset(cx.in_ifindex, 0, sizeof(cx.in_ifindex));
+			memset(cy.in_ifindex, 0, sizeof(cy.in_ifindex));
 
 			for (int d = 0; d < 2; d++) {
 				cx.dir[d].first_ns = cx.dir[d].last_ns = 0;

@@ -126,7 +126,7 @@ Test(verdict, rule_changes_reach_existing_connections)
 	cr_assert_eq(ft_send(&dp, FT_T_XDP, &web), FT_XDP_DROP);
 	cr_assert_eq(verdict_of(&web), FT_VERDICT_DROP);
 	ft_dp_read_config(&dp, &cfg);
-	cr_assert_eq(ft_find(&dp, &web, 0, NULL, NULL, NULL)->rule_gen, cfg.rule_gen);
+	cr_assert_eq(ft_find(&dp, &web, 0, NULL, NULL, NULL)->rule_gen, (__u16)cfg.rule_gen);
 
 	cr_assert_eq(ft_dp_set_rules(&dp, NULL, 0), 0);
 	cr_assert_eq(ft_send(&dp, FT_T_XDP, &web_reply), FT_XDP_PASS);
