@@ -104,12 +104,12 @@ struct ft_conn {
 	__u32 last_tick; /* FT_TICK_SHIFT units: age for timeouts and eviction */
 	struct ft_key key;
 	__u32 redirect_ifindex;
-	__u16 rule_gen;	      /* ft_config.rule_gen, truncated, when the verdict was chosen */
-	__u16 in_ifindex[2];  /* where each direction last arrived (ingress hooks); 0: unseen */
-	__u8 state;   /* enum ft_state */
-	__u8 verdict; /* enum ft_verdict */
-	__u8 hw;      /* FT_HW_* */
-	__u8 flags;   /* FT_CONN_* */
+	__u16 rule_gen;	     /* ft_config.rule_gen, truncated, when the verdict was chosen */
+	__u16 in_ifindex[2]; /* where each direction last arrived (ingress hooks); 0: unseen */
+	__u8 state;	     /* enum ft_state */
+	__u8 verdict;	     /* enum ft_verdict */
+	__u8 hw;	     /* FT_HW_* */
+	__u8 flags;	     /* FT_CONN_* */
 	__u8 tcp_flags[2];
 	/* Second cache line: the counters. */
 	struct ft_dir dir[2];
