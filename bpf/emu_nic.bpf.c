@@ -18,13 +18,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define EMU_ETH_P_IP	0x0800
-#define EMU_ETH_P_IPV6	0x86DD
-#define EMU_ETH_P_8021Q 0x8100
+#define EMU_ETH_P_IP	 0x0800
+#define EMU_ETH_P_IPV6	 0x86DD
+#define EMU_ETH_P_8021Q	 0x8100
 #define EMU_ETH_P_8021AD 0x88A8
-#define EMU_TCP		6
-#define EMU_UDP		17
-#define EMU_TCP_CONTROL 0x07 /* FIN | SYN | RST */
+#define EMU_TCP		 6
+#define EMU_UDP		 17
+#define EMU_TCP_CONTROL	 0x07 /* FIN | SYN | RST */
 
 /* The loader sets the size of both (its --capacity) before loading. */
 struct {

@@ -36,9 +36,9 @@
 #define FT_EMU_SNAPS 16
 
 struct ft_emu_slot {
-	int used;	  /* 1: flowtier's rule, 2: another's (never reported) */
-	__u32 gen;	  /* changes with every rule the slot holds */
-	__u64 added_ns;	  /* when the rule was added (the backend's clock) */
+	int used;	/* 1: flowtier's rule, 2: another's (never reported) */
+	__u32 gen;	/* changes with every rule the slot holds */
+	__u64 added_ns; /* when the rule was added (the backend's clock) */
 	struct ft_hw_rule rule;
 };
 
@@ -166,8 +166,8 @@ static int ft_emu_handle_taken(const struct ft_hw_emu *e, const struct ft_hw_rul
 	for (__u32 i = 0; i < e->slots_n; i++) {
 		const struct ft_emu_slot *s = &e->slots[i];
 
-		if (s->used == 1 && s->rule.handle == r->handle &&
-		    s->rule.ifindex == r->ifindex && s->rule.key.family == r->key.family)
+		if (s->used == 1 && s->rule.handle == r->handle && s->rule.ifindex == r->ifindex &&
+		    s->rule.key.family == r->key.family)
 			return 1;
 	}
 	return 0;

@@ -12,9 +12,9 @@
 #include "hw.h"
 
 struct ft_hw_emu_opts {
-	const char *pin_dir; /* where the loader pinned the NIC's maps; NULL: FT_EMU_PIN_DIR */
-	__u32 capacity;	     /* rules, 0: the NIC's table size; more than that is refused */
-	__u64 stats_lag_ms;  /* dump reports the counters as they were this long ago */
+	const char *pin_dir;   /* where the loader pinned the NIC's maps; NULL: FT_EMU_PIN_DIR */
+	__u32 capacity;	       /* rules, 0: the NIC's table size; more than that is refused */
+	__u64 stats_lag_ms;    /* dump reports the counters as they were this long ago */
 	__u32 ingress_ifindex; /* NIC port written in rule keys (its netns), 0: any port */
 	__u32 out_ifindex;     /* NIC port redirect rules leave by (its netns), 0: the sink port */
 	/* The time in CLOCK_MONOTONIC ns, for tests; NULL: clock_gettime(). */

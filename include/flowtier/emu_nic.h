@@ -43,7 +43,7 @@ struct ft_emu_key {
 	__u8 dst[16];
 	__be16 sport;
 	__be16 dport;
-	__u8 proto; /* TCP or UDP */
+	__u8 proto;  /* TCP or UDP */
 	__u8 family; /* FT_FAMILY_* */
 	__u16 pad;
 	__u32 ifindex;
@@ -67,9 +67,9 @@ enum ft_emu_action {
  * its final counters were read (see user/hw_emu.c).
  */
 struct ft_emu_rule {
-	__u64 cookie; /* the manager's flow id */
-	__u32 handle; /* unique per dev_ifindex and family */
-	__u32 slot;   /* index in emu_counters, or FT_EMU_NO_SLOT */
+	__u64 cookie;	   /* the manager's flow id */
+	__u32 handle;	   /* unique per dev_ifindex and family */
+	__u32 slot;	   /* index in emu_counters, or FT_EMU_NO_SLOT */
 	__u32 out_ifindex; /* FT_EMU_REDIRECT: NIC port to send it out of, 0: the sink port */
 	__u32 owner;	   /* FT_EMU_OWNER_FLOWTIER for flowtier's rules */
 	/* As the manager named them, reported back and never used by the NIC. */
@@ -84,13 +84,13 @@ struct ft_emu_rule {
 /* One rule's counters, per CPU. */
 struct ft_emu_counters {
 	__u64 packets;
-	__u64 bytes; /* whole frames, Ethernet header included */
+	__u64 bytes;   /* whole frames, Ethernet header included */
 	__u64 last_ns; /* bpf_ktime_get_ns() of the last packet, or when the rule was added */
 };
 
 /* The NIC's ports: where unmatched packets go and where redirect rules send them. */
 struct ft_emu_port {
-	__u32 ifindex; /* 0: not set */
+	__u32 ifindex;	 /* 0: not set */
 	__u8 src_mac[6]; /* written as the frame's source when not zero */
 	__u8 dst_mac[6]; /* written as the frame's destination when not zero */
 };

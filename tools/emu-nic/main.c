@@ -14,18 +14,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: emu-nic attach --dev IF --to-host IF --to-sink IF [--netns NS]\n"
-		"                      [--host-mac MAC] [--sink-mac MAC] [--capacity N] [--pin-dir DIR]\n"
+		"                      [--host-mac MAC] [--sink-mac MAC] [--capacity N] [--pin-dir "
+		"DIR]\n"
 		"       emu-nic pass   --dev IF [--netns NS] [--pin-dir DIR]\n"
 		"       emu-nic detach --dev IF [--netns NS] [--pin-dir DIR]\n"
 		"\n"
 		"attach  loads the NIC, pins its maps under DIR (default %s), and attaches it\n"
 		"        to IF, the port traffic arrives on, in namespace NS (/var/run/netns/NS).\n"
-		"        Unmatched packets leave by --to-host, redirect rules send out of --to-sink;\n"
-		"        --host-mac/--sink-mac are the MACs of those ports' peers. --capacity: rules\n"
+		"        Unmatched packets leave by --to-host, redirect rules send out of "
+		"--to-sink;\n"
+		"        --host-mac/--sink-mac are the MACs of those ports' peers. --capacity: "
+		"rules\n"
 		"        the table holds (default %u, at most %u).\n"
-		"pass    attaches an XDP_PASS program to IF: the peer of a NIC port must run an XDP\n"
+		"pass    attaches an XDP_PASS program to IF: the peer of a NIC port must run an "
+		"XDP\n"
 		"        program (or have GRO on) to receive frames the NIC sends into that port.\n"
-		"detach  removes the NIC's program (or the pass program) from IF; after the NIC's,\n"
+		"detach  removes the NIC's program (or the pass program) from IF; after the "
+		"NIC's,\n"
 		"        removes the pins too. Programs of others are left alone.\n",
 		FT_EMU_PIN_DIR, FT_EMU_DEFAULT_CAPACITY, FT_EMU_MAX_CAPACITY);
 }
@@ -67,11 +72,16 @@ static int bad(const char *what, const char *value, const char *fix)
 static int parse(int argc, char **argv, struct ft_emu_nic_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "dev", required_argument, NULL, 'd' },      { "to-host", required_argument, NULL, 'h' },
-		{ "to-sink", required_argument, NULL, 's' },  { "netns", required_argument, NULL, 'n' },
-		{ "host-mac", required_argument, NULL, 'H' }, { "sink-mac", required_argument, NULL, 'S' },
-		{ "capacity", required_argument, NULL, 'c' }, { "pin-dir", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, '?' },	      {},
+		{ "dev", required_argument, NULL, 'd' },
+		{ "to-host", required_argument, NULL, 'h' },
+		{ "to-sink", required_argument, NULL, 's' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "host-mac", required_argument, NULL, 'H' },
+		{ "sink-mac", required_argument, NULL, 'S' },
+		{ "capacity", required_argument, NULL, 'c' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, '?' },
+		{},
 	};
 	int c;
 
@@ -94,15 +104,18 @@ static int parse(int argc, char **argv, struct ft_emu_nic_opts *o)
 			break;
 		case 'H':
 			if (parse_mac(optarg, o->host_mac))
-				return bad("--host-mac", optarg, "give six hex bytes, 02:00:00:00:00:01");
+				return bad("--host-mac", optarg,
+					   "give six hex bytes, 02:00:00:00:00:01");
 			break;
 		case 'S':
 			if (parse_mac(optarg, o->sink_mac))
-				return bad("--sink-mac", optarg, "give six hex bytes, 02:00:00:00:00:01");
+				return bad("--sink-mac", optarg,
+					   "give six hex bytes, 02:00:00:00:00:01");
 			break;
 		case 'c':
 			if (parse_capacity(optarg, &o->capacity))
-				return bad("--capacity", optarg, "give a number of rules, 1 to 65536");
+				return bad("--capacity", optarg,
+					   "give a number of rules, 1 to 65536");
 			break;
 		default:
 			usage(stderr);

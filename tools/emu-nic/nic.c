@@ -76,8 +76,9 @@ static int ft_emu_ifindex(const char *netns, const char *dev)
 	int ifindex = if_nametoindex(dev);
 
 	if (!ifindex) {
-		pr_err("no interface '%s' in %s%s: %s\n", dev, netns ? "namespace " : "this namespace",
-		       netns ? netns : "", strerror(errno));
+		pr_err("no interface '%s' in %s%s: %s\n", dev,
+		       netns ? "namespace " : "this namespace", netns ? netns : "",
+		       strerror(errno));
 		return -ENODEV;
 	}
 	return ifindex;
@@ -263,8 +264,8 @@ static int ft_emu_xdp_attach(int prog_fd, int ifindex, const char *dev)
 int ft_emu_nic_attach(const struct ft_emu_nic_opts *o)
 {
 	const char *dir = o->pin_dir ? o->pin_dir : FT_EMU_PIN_DIR;
-	struct ft_emu_config cfg = { .capacity = o->capacity ? o->capacity
-							     : FT_EMU_DEFAULT_CAPACITY };
+	struct ft_emu_config cfg = { .capacity =
+					     o->capacity ? o->capacity : FT_EMU_DEFAULT_CAPACITY };
 	struct emu_nic *skel = NULL;
 	int self, dev, err;
 
