@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -614,6 +615,43 @@ Test(backend, a_rule_added_after_the_served_sample_reads_zero_until_sampled)
 	cr_assert_eq(s.st[0].packets + s.st[1].packets, 2);
 }
 
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * lastuse counts from the rule's last packet (the NIC's bpf_ktime_get_ns),
+ * or from its addition while it has none; the backend's clock runs ahead.
+ */
+Test(backend, lastuse_is_the_age_of_the_last_packet_or_of_the_rule)
+{
+	struct ft_hw_emu_opts o = { .clock_ns = fake_clock };
+	struct ft_hw_op op;
+	__u64 sent;
+	struct seen s;
+
+	load(8);
+	o.pin_dir = pin_dir;
+	cr_assert_eq(ft_hw_emu_open(&hw, &o), 0);
+	fake_ns = monotonic_ns();
+	cr_assert_eq(add(rule_of(0, FT_VERDICT_DROP), &op), 0);
+	fake_ns += 3000000000ull;
+	s = dump(7);
+	cr_assert_eq(s.st[0].lastuse_ms, 3000, "no packet yet: since the rule was added");
+	sent = monotonic_ns();
+	send_n(0, 1);
+	fake_ns = sent + 7000000000ull;
+	s = dump(7);
+	cr_assert_eq(s.st[0].packets, 1);
+	/* The packet went through between sent and now: its age is at most 7 s. */
+	cr_assert_leq(s.st[0].lastuse_ms, 7000);
+	cr_assert_geq(s.st[0].lastuse_ms, 7000 - (monotonic_ns() - sent) / 1000000 - 1);
+}
+
 Test(backend, only_flowtiers_rules_are_reported_and_a_restart_adopts_them)
 {
 	struct ft_emu_key foreign = {
@@ -866,6 +904,10 @@ Test(e2e, real_packets_are_dropped_redirected_or_passed_and_counted_exactly, .ti
 			 ns[NIC], pin_dir),
 		     0, "%s", out);
 	cr_assert_eq(access(pin_dir, F_OK), -1, "the pins are gone");
+	cr_assert_eq(run(out, sizeof(out), EMU_BIN " detach --netns %s --dev h0", ns[HOST]), 0,
+		     "%s", out);
+	cr_assert_eq(run(out, sizeof(out), EMU_BIN " detach --netns %s --dev h0", ns[HOST]), 1);
+	cr_assert(strstr(out, "no XDP program on 'h0': nothing to detach"), "%s", out);
 	cr_assert_eq(run(out, sizeof(out), "ip -n %s link show n0 | grep -c xdp", ns[NIC]), 1,
 		     "no XDP program left on n0: %s", out);
 }

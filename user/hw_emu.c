@@ -330,7 +330,7 @@ static int ft_emu_del(struct ft_hw *hw, struct ft_hw_op *ops, size_t n, struct f
 	/* One wait for the whole batch; until it returns no slot may be read or reused. */
 	err = ft_emu_wait_programs(e);
 	if (err)
-		goto out;
+		goto out; /* the slots stay taken: unsafe to reuse without the wait */
 	for (size_t i = 0; i < n; i++) {
 		if (slot[i] >= 0)
 			ft_emu_release(e, slot[i], final ? &final[i] : NULL);
@@ -516,9 +516,12 @@ static int ft_emu_adopt(struct ft_hw_emu *e)
 		prev = &k;
 		if (bpf_map_lookup_elem(e->flows_fd, &k, &v))
 			continue; /* deleted meanwhile */
+		/* Others' rules may count nowhere; a full table still refuses with E2BIG. */
 		if (v.slot >= e->slots_n || e->slots[v.slot].used) {
-			pr_warn("emulated NIC: a rule (handle %u) has no counter slot of its own\n",
-				v.handle);
+			if (v.owner == FT_EMU_OWNER_FLOWTIER)
+				pr_warn("emulated NIC: rule with handle %u has no counter slot of "
+					"its own: not adopted\n",
+					v.handle);
 			continue;
 		}
 		e->slots[v.slot].used = v.owner == FT_EMU_OWNER_FLOWTIER ? 1 : 2;
