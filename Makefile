@@ -58,7 +58,7 @@ $(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(U
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
 	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(TEST_BINS)
-	@FT_BIN=$(OUT)/flowtier FT_VM_CACHE=$(OUT)/vm sh tests/run.sh $(TEST_BINS) tests/vm/run.sh
+	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm sh tests/run.sh $(TEST_BINS) tests/vm/run.sh
 
 demo: deps
 	$(MAKE) $(OUT)/flowtier

@@ -131,6 +131,22 @@ static __u32 nic_run(const struct ft_spec *s, __u8 *out)
 	return o.retval;
 }
 
+/* Like nic_run, arriving on port ifindex. */
+static __u32 nic_run_on(const struct ft_spec *s, int ifindex)
+{
+	__u8 in[FT_FRAME_MAX], out[FT_FRAME_MAX];
+	struct xdp_md ctx = { .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_out = out,
+		    .data_size_out = FT_FRAME_MAX, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	o.data_size_in = ft_build(s, in);
+	ctx.data_end = o.data_size_in;
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.emu_nic), &o), 0,
+		     "BPF_PROG_TEST_RUN failed: %s", strerror(errno));
+	return o.retval;
+}
+
 static struct ft_emu_stats nic_stats(void)
 {
 	int n = libbpf_num_possible_cpus();
@@ -650,6 +666,23 @@ Test(backend, lastuse_is_the_age_of_the_last_packet_or_of_the_rule)
 	/* The packet went through between sent and now: its age is at most 7 s. */
 	cr_assert_leq(s.st[0].lastuse_ms, 7000);
 	cr_assert_geq(s.st[0].lastuse_ms, 7000 - (monotonic_ns() - sent) / 1000000 - 1);
+}
+
+Test(backend, a_rule_for_one_ingress_port_matches_only_packets_arriving_there)
+{
+	struct ft_hw_emu_opts o = { 0 };
+	struct ft_spec s = spec_of(0);
+	struct ft_hw_op op;
+
+	load(8);
+	o.pin_dir = pin_dir;
+	o.ingress_ifindex = sink_if;
+	cr_assert_eq(ft_hw_emu_open(&hw, &o), 0);
+	cr_assert_eq(add(rule_of(0, FT_VERDICT_DROP), &op), 0);
+	cr_assert_eq(nic_run_on(&s, host_if), FT_XDP_REDIRECT, "another port: to the host");
+	cr_assert_eq(nic_run_on(&s, sink_if), FT_XDP_DROP);
+	cr_assert_eq(nic_stats().dropped, 1);
+	cr_assert_eq(nic_stats().to_host, 1);
 }
 
 Test(backend, only_flowtiers_rules_are_reported_and_a_restart_adopts_them)
