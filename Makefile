@@ -44,8 +44,8 @@ $(OUT)/flowtier: user/main.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h
 # The testbed's emulated NIC: its own object and skeleton, and its loader (not product).
 EMU_NIC_SRCS := $(wildcard tools/emu-nic/*.c)
 
-$(OUT)/emu-nic: $(EMU_NIC_SRCS) tools/emu-nic/nic.h $(USER_HDRS) $(OUT)/emu_nic.skel.h $(OUT)/flowtier.skel.h
-	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itools/emu-nic $(EMU_NIC_SRCS) user/bpffs.c user/log.c -o $@ $(LIBS)
+$(OUT)/emu-nic: $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c tools/emu-nic/nic.h $(USER_HDRS) $(OUT)/emu_nic.skel.h $(OUT)/flowtier.skel.h
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itools/emu-nic $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c -o $@ $(LIBS)
 
 # Its test loads the NIC with the loader's code.
 $(OUT)/tests/test_emu_nic: tests/test_emu_nic.c tests/ft_test.h tests/ft_test.c $(EMU_NIC_SRCS) tools/emu-nic/nic.h $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h $(OUT)/emu_nic.skel.h | $(OUT)/tests

@@ -777,6 +777,8 @@ static void testbed(void)
 		sh("ip -n %s link set lo up", ns[i]);
 	}
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/fte-e2e-%d", getpid());
+	/* Nothing but the test's frames leaves the generator: no IPv6 neighbour discovery. */
+	sh("ip netns exec %s sysctl -qw net.ipv6.conf.default.disable_ipv6=1", ns[GEN]);
 	sh("ip link add g0 netns %s type veth peer name n0 netns %s", ns[GEN], ns[NIC]);
 	sh("ip link add n1 netns %s type veth peer name h0 netns %s", ns[NIC], ns[HOST]);
 	sh("ip link add n2 netns %s type veth peer name s0 netns %s", ns[NIC], ns[SINK]);
@@ -846,6 +848,7 @@ static void count(int fd, const __u8 mac[6], int per_port[100])
 Test(e2e, real_packets_are_dropped_redirected_or_passed_and_counted_exactly, .timeout = 60)
 {
 	struct ft_hw_emu_opts o = { 0 };
+	struct ft_emu_stats st;
 	int host_seen[100] = { 0 }, sink_seen[100] = { 0 };
 	struct ft_hw_rule tcp = rule_of(3, FT_VERDICT_REDIRECT);
 	struct ft_spec t = spec_of(3);
@@ -928,6 +931,17 @@ Test(e2e, real_packets_are_dropped_redirected_or_passed_and_counted_exactly, .ti
 		cr_assert_eq(s.st[i].packets, want[f], "flow %d", f);
 		cr_assert_eq(s.st[i].bytes, want[f] * len[f], "flow %d", f);
 	}
+	/* Every frame the generator sent, accounted for once. */
+	cr_assert_eq(ft_hw_emu_read_stats(pin_dir, &st), 0);
+	cr_assert_eq(st.rx, 5 + 7 + 3 + 6);
+	cr_assert_eq(st.dropped, 5);
+	cr_assert_eq(st.redirected, 7 + 4);
+	cr_assert_eq(st.to_host, 3 + 2);
+	cr_assert_eq(st.tcp_control, 2);
+	cr_assert_eq(st.no_port + st.unparsed, 0);
+	cr_assert_eq(run(out, sizeof(out), EMU_BIN " stats --pin-dir %s", pin_dir), 0);
+	cr_assert_str_eq(out, "rx 21\ndropped 5\nredirected 11\nto_host 5\nno_port 0\n"
+			      "tcp_control 2\nunparsed 0\n");
 	close(host_fd);
 	close(sink_fd);
 	hw->ops->close(hw);

@@ -19,6 +19,7 @@
  * at least that old. A rule younger than the served snapshot reads 0.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,6 @@
 
 #include "hw_emu.h"
 #include "log.h"
-#include "pinned.h"
 #include "flowtier/emu_nic.h"
 
 #define FT_EMU_SNAPS 16
@@ -67,6 +67,25 @@ struct ft_hw_emu {
 	struct ft_emu_snap snaps[FT_EMU_SNAPS];
 	int nsnaps;
 };
+
+/* An fd for the NIC's pinned map dir/name, or -errno after saying what to do. */
+static int ft_emu_pinned_fd(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		pr_err("cannot open %s: %s%s\n", path, strerror(errno),
+		       errno == ENOENT ? " (is the emulated NIC attached? run 'emu-nic attach')"
+		       : errno == EACCES || errno == EPERM ? " (run as root)"
+							   : "");
+		return -errno;
+	}
+	return fd;
+}
 
 static __u64 ft_emu_now(const struct ft_hw_emu *e)
 {
@@ -558,11 +577,10 @@ int ft_hw_emu_open(struct ft_hw **hw, const struct ft_hw_emu_opts *o)
 	if (!e->o.pin_dir)
 		e->o.pin_dir = FT_EMU_PIN_DIR;
 	e->sync_fd = e->sync_inner_fd = -1;
-	e->flows_fd = ft_pinned_fd(e->o.pin_dir, FT_EMU_MAP_FLOWS);
-	e->counters_fd = ft_pinned_fd(e->o.pin_dir, FT_EMU_MAP_COUNTERS);
+	e->flows_fd = ft_emu_pinned_fd(e->o.pin_dir, FT_EMU_MAP_FLOWS);
+	e->counters_fd = ft_emu_pinned_fd(e->o.pin_dir, FT_EMU_MAP_COUNTERS);
 	if (e->flows_fd < 0 || e->counters_fd < 0) {
 		err = e->flows_fd < 0 ? e->flows_fd : e->counters_fd;
-		pr_err("is the emulated NIC attached? start it with 'emu-nic attach'\n");
 		goto fail;
 	}
 	err = ft_emu_geometry(e);
@@ -594,4 +612,41 @@ __u32 ft_hw_emu_rules(const struct ft_hw *hw)
 __u32 ft_hw_emu_capacity(const struct ft_hw *hw)
 {
 	return ((const struct ft_hw_emu *)hw)->capacity;
+}
+
+int ft_hw_emu_read_stats(const char *pin_dir, struct ft_emu_stats *st)
+{
+	int n = libbpf_num_possible_cpus(), fd, err = 0;
+	struct ft_emu_stats *v;
+	__u32 zero = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	fd = ft_emu_pinned_fd(pin_dir ? pin_dir : FT_EMU_PIN_DIR, FT_EMU_MAP_STATS);
+	if (fd < 0)
+		return fd;
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(fd, &zero, v)) {
+		err = -errno;
+		pr_err("cannot read the emulated NIC's counters: %s\n", strerror(errno));
+		goto out;
+	}
+	for (int c = 0; c < n; c++) {
+		st->rx += v[c].rx;
+		st->dropped += v[c].dropped;
+		st->redirected += v[c].redirected;
+		st->to_host += v[c].to_host;
+		st->no_port += v[c].no_port;
+		st->tcp_control += v[c].tcp_control;
+		st->unparsed += v[c].unparsed;
+	}
+out:
+	free(v);
+	close(fd);
+	return err;
 }

@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 #include "hw.h"
+#include "flowtier/emu_nic.h"
 
 struct ft_hw_emu_opts {
 	const char *pin_dir;   /* where the loader pinned the NIC's maps; NULL: FT_EMU_PIN_DIR */
@@ -28,5 +29,11 @@ int ft_hw_emu_open(struct ft_hw **hw, const struct ft_hw_emu_opts *o);
 /* Rules of flowtier's in the NIC now, and how many it may hold. */
 __u32 ft_hw_emu_rules(const struct ft_hw *hw);
 __u32 ft_hw_emu_capacity(const struct ft_hw *hw);
+
+/*
+ * What became of every packet the NIC received, summed over CPUs
+ * (rx = dropped + redirected + to_host + no_port); pin_dir NULL: FT_EMU_PIN_DIR.
+ */
+int ft_hw_emu_read_stats(const char *pin_dir, struct ft_emu_stats *st);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw_emu.h"
 #include "log.h"
 #include "nic.h"
 #include "flowtier/emu_nic.h"
@@ -18,6 +19,7 @@ static void usage(FILE *f)
 		"DIR]\n"
 		"       emu-nic pass   --dev IF [--netns NS] [--pin-dir DIR]\n"
 		"       emu-nic detach --dev IF [--netns NS] [--pin-dir DIR]\n"
+		"       emu-nic stats  [--pin-dir DIR]\n"
 		"\n"
 		"attach  loads the NIC, pins its maps under DIR (default %s), and attaches it\n"
 		"        to IF, the port traffic arrives on, in namespace NS (/var/run/netns/NS).\n"
@@ -31,7 +33,9 @@ static void usage(FILE *f)
 		"        program (or have GRO on) to receive frames the NIC sends into that port.\n"
 		"detach  removes the NIC's program (or the pass program) from IF; after the "
 		"NIC's,\n"
-		"        removes the pins too. Programs of others are left alone.\n",
+		"        removes the pins too. Programs of others are left alone.\n"
+		"stats   prints what became of every packet the NIC received, one 'name value'\n"
+		"        a line (rx = dropped + redirected + to_host + no_port).\n",
 		FT_EMU_PIN_DIR, FT_EMU_DEFAULT_CAPACITY, FT_EMU_MAX_CAPACITY);
 }
 
@@ -126,10 +130,26 @@ static int parse(int argc, char **argv, struct ft_emu_nic_opts *o)
 		fprintf(stderr, "emu-nic: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (!o->dev) {
+	if (!o->dev && strcmp(argv[0], "stats")) {
 		fprintf(stderr, "emu-nic: --dev is missing: name the interface\n");
 		return 2;
 	}
+	return 0;
+}
+
+static int print_stats(const char *pin_dir)
+{
+	struct ft_emu_stats st;
+	int err = ft_hw_emu_read_stats(pin_dir, &st);
+
+	if (err)
+		return err;
+	printf("rx %llu\ndropped %llu\nredirected %llu\nto_host %llu\nno_port %llu\n"
+	       "tcp_control %llu\nunparsed %llu\n",
+	       (unsigned long long)st.rx, (unsigned long long)st.dropped,
+	       (unsigned long long)st.redirected, (unsigned long long)st.to_host,
+	       (unsigned long long)st.no_port, (unsigned long long)st.tcp_control,
+	       (unsigned long long)st.unparsed);
 	return 0;
 }
 
@@ -143,7 +163,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "attach") && strcmp(cmd, "pass") && strcmp(cmd, "detach")) {
+	if (strcmp(cmd, "attach") && strcmp(cmd, "pass") && strcmp(cmd, "detach") &&
+	    strcmp(cmd, "stats")) {
 		if (*cmd)
 			fprintf(stderr, "emu-nic: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -160,6 +181,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		rc = ft_emu_nic_attach(&o);
+	} else if (!strcmp(cmd, "stats")) {
+		rc = print_stats(o.pin_dir);
 	} else if (!strcmp(cmd, "pass")) {
 		rc = ft_emu_nic_pass(o.pin_dir, o.netns, o.dev);
 	} else {
