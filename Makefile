@@ -21,7 +21,7 @@ TEST_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUT)/flowtier
+all: $(OUT)/flowtier $(OUT)/emu-nic
 
 deps:
 	@sh tools/deps.sh
@@ -41,14 +41,24 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 $(OUT)/flowtier: user/main.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h
 	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) user/main.c $(USER_SRCS) -o $@ $(LIBS)
 
+# The testbed's emulated NIC: its own object and skeleton, and its loader (not product).
+EMU_NIC_SRCS := $(wildcard tools/emu-nic/*.c)
+
+$(OUT)/emu-nic: $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c tools/emu-nic/nic.h $(USER_HDRS) $(OUT)/emu_nic.skel.h $(OUT)/flowtier.skel.h
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itools/emu-nic $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c -o $@ $(LIBS)
+
+# Its test loads the NIC with the loader's code.
+$(OUT)/tests/test_emu_nic: tests/test_emu_nic.c tests/ft_test.h tests/ft_test.c $(EMU_NIC_SRCS) tools/emu-nic/nic.h $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h $(OUT)/emu_nic.skel.h | $(OUT)/tests
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests -Itools/emu-nic $< tests/ft_test.c tools/emu-nic/nic.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
+
 # Tests are built with AddressSanitizer and UndefinedBehaviorSanitizer.
 $(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
 	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< tests/ft_test.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
 
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) $(OUT)/flowtier $(TEST_BINS)
-	@FT_BIN=$(OUT)/flowtier FT_VM_CACHE=$(OUT)/vm sh tests/run.sh $(TEST_BINS) tests/vm/run.sh
+	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(TEST_BINS)
+	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm sh tests/run.sh $(TEST_BINS) tests/vm/run.sh
 
 demo: deps
 	$(MAKE) $(OUT)/flowtier
