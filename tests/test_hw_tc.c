@@ -441,3 +441,155 @@ Test(encode_rules, refuses_what_it_cannot_express)
 	cr_expect_eq(ft_tc_build_add(buf, 20, &place_default, &r, 1), -ENOSPC);
 	cr_expect_eq(ft_tc_build_dump(buf, sizeof(buf), &place_default, 0, 4, 1), -EINVAL);
 }
+
+/* ---- the backend against the host kernel, which has no cls_flower ---- */
+
+static struct ft_hw *open_tc(__u32 capacity)
+{
+	struct ft_hw_tc_opts o = { .flags = FT_TC_FLAGS_SKIP_SW, .capacity = capacity };
+	struct ft_hw *hw;
+
+	cr_assert_eq(ft_hw_tc_open(&hw, &o), 0);
+	cr_assert_str_eq(hw->ops->name, "tc");
+	return hw;
+}
+
+static struct ft_hw_op op_on(__u32 ifindex, __u32 handle, int family)
+{
+	struct ft_hw_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.rule = make_rule(family, IPPROTO_TCP, FT_VERDICT_DROP, 0);
+	op.rule.ifindex = ifindex;
+	op.rule.handle = handle;
+	op.err = 12345;
+	strcpy(op.extack, "stale");
+	return op;
+}
+
+static void expect_op(const struct ft_hw_op *op, int err, const char *extack, size_t i)
+{
+	cr_expect_eq(op->err, err, "op %zu: err %d (%s), want %d", i, op->err, strerror(-op->err),
+		     err);
+	cr_expect_str_eq(op->extack, extack, "op %zu: extack \"%s\", want \"%s\"", i, op->extack,
+			 extack);
+}
+
+TestSuite(kernel, .init = setup_ns, .fini = teardown_ns);
+
+Test(kernel, each_op_of_a_batch_gets_its_own_ack)
+{
+	struct ft_hw *hw = open_tc(0);
+	struct ft_hw_op ops[5] = {
+		op_on(ifindex_a, 1, 4), op_on(ifindex_c, 2, 4), op_on(999999, 3, 6),
+		op_on(ifindex_a, 4, 6), op_on(ifindex_a, 5, 4),
+	};
+
+	ops[3].rule.key.proto = IPPROTO_ICMP; /* refused before it is sent */
+	cr_assert_eq(hw->ops->add(hw, ops, 5), 0);
+	expect_op(&ops[0], -ENOENT, "TC classifier not found", 0);
+	expect_op(&ops[1], -EINVAL, "Parent Qdisc doesn't exists", 1);
+	expect_op(&ops[2], -ENODEV, "", 2); /* __tcf_qdisc_find says nothing more */
+	expect_op(&ops[3], -EINVAL, "", 3);
+	expect_op(&ops[4], -ENOENT, "TC classifier not found", 4);
+	hw->ops->close(hw);
+}
+
+Test(kernel, more_ops_than_a_batch_all_get_their_ack)
+{
+	struct ft_hw *hw = open_tc(0);
+	struct ft_hw_op ops[2 * FT_HW_TC_BATCH + 5];
+	size_t i, n = sizeof(ops) / sizeof(ops[0]);
+
+	for (i = 0; i < n; i++)
+		ops[i] = op_on(i % 2 ? ifindex_a : ifindex_c, i + 1, i % 3 ? 4 : 6);
+	cr_assert_eq(hw->ops->add(hw, ops, n), 0);
+	for (i = 0; i < n; i++)
+		if (i % 2)
+			expect_op(&ops[i], -ENOENT, "TC classifier not found", i);
+		else
+			expect_op(&ops[i], -EINVAL, "Parent Qdisc doesn't exists", i);
+	hw->ops->close(hw);
+}
+
+Test(kernel, past_the_capacity_an_add_is_enospc_with_its_extack)
+{
+	struct ft_hw *hw = open_tc(1);
+	struct ft_hw_op ops[4] = {
+		op_on(ifindex_a, 1, 4),
+		op_on(ifindex_a, 2, 4),
+		op_on(ifindex_a, 3, 6),
+		op_on(ifindex_c, 1, 4),
+	};
+	const char *full = "flowtier test capacity reached: 1 rules on this device (--tc-capacity)";
+
+	cr_assert_eq(hw->ops->add(hw, ops, 4), 0);
+	/* The first holds the device's one place while it is in flight, then fails in the kernel.
+	 */
+	expect_op(&ops[0], -ENOENT, "TC classifier not found", 0);
+	expect_op(&ops[1], -ENOSPC, full, 1);
+	expect_op(&ops[2], -ENOSPC, full, 2);
+	expect_op(&ops[3], -EINVAL, "Parent Qdisc doesn't exists", 3);
+	cr_expect_eq(ft_hw_classify(ops[1].err, ops[1].extack), FT_HWC_EXHAUSTED);
+	/* The failed add gave its place back. */
+	cr_assert_eq(hw->ops->add(hw, &ops[1], 1), 0);
+	expect_op(&ops[1], -ENOENT, "TC classifier not found", 1);
+	hw->ops->close(hw);
+}
+
+Test(kernel, a_failed_delete_has_its_error_and_zeroed_counters)
+{
+	struct ft_hw *hw = open_tc(0);
+	struct ft_hw_op ops[2] = { op_on(ifindex_a, 1, 4), op_on(ifindex_c, 1, 6) };
+	struct ft_hw_stat final[2], zero;
+
+	memset(final, 0xff, sizeof(final));
+	memset(&zero, 0, sizeof(zero));
+	cr_assert_eq(hw->ops->del(hw, ops, 2, final), 0);
+	expect_op(&ops[0], -ENOENT, "Cannot find specified filter chain", 0);
+	expect_op(&ops[1], -EINVAL, "Parent Qdisc doesn't exists", 1);
+	cr_expect_arr_eq(&final[0], &zero, sizeof(zero));
+	cr_expect_arr_eq(&final[1], &zero, sizeof(zero));
+	hw->ops->close(hw);
+}
+
+static int count_rule(const struct ft_hw_stat *st, void *ctx)
+{
+	(void)st;
+	++*(int *)ctx;
+	return 0;
+}
+
+Test(kernel, dumps_of_devices_without_flowtier_rules_are_empty)
+{
+	struct ft_hw *hw = open_tc(0);
+	int calls = 0;
+
+	cr_expect_eq(hw->ops->dump(hw, ifindex_a, count_rule, &calls), 0);
+	cr_expect_eq(hw->ops->dump(hw, ifindex_c, count_rule, &calls), 0);
+	cr_expect_eq(hw->ops->dump(hw, 999999, count_rule, &calls), 0);
+	cr_expect_eq(calls, 0);
+	hw->ops->close(hw);
+}
+
+Test(options, flags_names_and_bad_options)
+{
+	struct ft_hw_tc_opts o = { .flags = FT_TC_FLAGS_SKIP_SW };
+	enum ft_tc_flags f;
+	struct ft_hw *hw;
+
+	cr_expect_eq(ft_tc_flags_parse("skip_sw", &f), 0);
+	cr_expect_eq(f, FT_TC_FLAGS_SKIP_SW);
+	cr_expect_eq(ft_tc_flags_parse("skip_hw", &f), 0);
+	cr_expect_eq(f, FT_TC_FLAGS_SKIP_HW);
+	cr_expect_eq(ft_tc_flags_parse("none", &f), 0);
+	cr_expect_eq(f, FT_TC_FLAGS_NONE);
+	cr_expect_eq(ft_tc_flags_parse("skip-sw", &f), -EINVAL);
+	cr_expect_str_eq(ft_tc_flags_name(FT_TC_FLAGS_SKIP_HW), "skip_hw");
+	o.prio4 = FT_TC_PRIO_IPV6; /* one prio holds one protocol */
+	cr_expect_eq(ft_hw_tc_open(&hw, &o), -EINVAL);
+	cr_expect_null(hw);
+	o.prio4 = 0;
+	o.flags = 7;
+	cr_expect_eq(ft_hw_tc_open(&hw, &o), -EINVAL);
+}
