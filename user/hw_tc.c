@@ -27,6 +27,7 @@ struct ft_hw_tc {
 	struct ft_tc_cap *cap;		/* NULL: no --tc-capacity */
 	char batch[2 * FT_HW_TC_LIMIT]; /* mnl_nlmsg_batch wants twice its limit */
 	char recv[FT_HW_TC_RECV_SIZE];
+	char dump_recv[FT_HW_TC_RECV_SIZE]; /* apart: a dump's callback may add and delete */
 };
 
 /* One request of a batch: which op, and whether it reserved room under --tc-capacity. */
@@ -269,10 +270,10 @@ static int ft_hw_tc_dump_family(struct ft_hw_tc *t, __u32 ifindex, int family,
 		return -errno;
 	/* Read to the end even after the callback stops, so the socket stays in step. */
 	while (ret == 0) {
-		got = mnl_socket_recvfrom(t->dump, t->recv, sizeof(t->recv));
+		got = mnl_socket_recvfrom(t->dump, t->dump_recv, sizeof(t->dump_recv));
 		if (got < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		ret = ft_tc_parse_dump_buf(t->recv, got, seq, portid, &t->place, ft_hw_tc_dump_cb,
+		ret = ft_tc_parse_dump_buf(t->dump_recv, got, seq, portid, &t->place, ft_hw_tc_dump_cb,
 					   d, &cb_ret);
 	}
 	return ret < 0 ? ret : cb_ret;

@@ -13,7 +13,8 @@
  *   packet slips between a separate read and the delete.
  * - dump: RTM_GETTFILTER NLM_F_DUMP of each of flowtier's two prios on the
  *   device, on a socket of its own, so that the callback may add and
- *   delete. Filters of another shape in those prios are not reported.
+ *   delete (not dump). Filters of another shape in those prios are not
+ *   reported, so never deleted.
  *
  * Counters: a rule's packets and bytes are its action's TCA_STATS_BASIC,
  * everything the rule handled. With skip_sw (the default) that is the
