@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <libmnl/libmnl.h>
 #include <linux/gen_stats.h>
 #include <linux/pkt_cls.h>
@@ -444,6 +445,16 @@ Test(encode_rules, refuses_what_it_cannot_express)
 
 /* ---- the backend against the host kernel, which has no cls_flower ---- */
 
+/* libmnl's sendto lands here: how many system calls a batch of requests took. */
+static int sendto_calls;
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	       socklen_t tolen)
+{
+	sendto_calls++;
+	return syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
+}
+
 static struct ft_hw *open_tc(__u32 capacity)
 {
 	struct ft_hw_tc_opts o = { .flags = FT_TC_FLAGS_SKIP_SW, .capacity = capacity };
@@ -486,7 +497,9 @@ Test(kernel, each_op_of_a_batch_gets_its_own_ack)
 	};
 
 	ops[3].rule.key.proto = IPPROTO_ICMP; /* refused before it is sent */
+	sendto_calls = 0;
 	cr_assert_eq(hw->ops->add(hw, ops, 5), 0);
+	cr_expect_eq(sendto_calls, 1, "4 requests took %d sendto", sendto_calls);
 	expect_op(&ops[0], -ENOENT, "TC classifier not found", 0);
 	expect_op(&ops[1], -EINVAL, "Parent Qdisc doesn't exists", 1);
 	expect_op(&ops[2], -ENODEV, "", 2); /* __tcf_qdisc_find says nothing more */
@@ -503,7 +516,10 @@ Test(kernel, more_ops_than_a_batch_all_get_their_ack)
 
 	for (i = 0; i < n; i++)
 		ops[i] = op_on(i % 2 ? ifindex_a : ifindex_c, i + 1, i % 3 ? 4 : 6);
+	sendto_calls = 0;
 	cr_assert_eq(hw->ops->add(hw, ops, n), 0);
+	cr_expect_eq(sendto_calls, 3, "%zu requests took %d sendto, want 3 batches", n,
+		     sendto_calls);
 	for (i = 0; i < n; i++)
 		if (i % 2)
 			expect_op(&ops[i], -ENOENT, "TC classifier not found", i);

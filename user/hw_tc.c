@@ -139,11 +139,11 @@ static int ft_hw_tc_reply(struct ft_hw_tc *t, const struct nlmsghdr *nlh, struct
 			  struct ft_hw_stat *final, struct ft_hw_tc_req *req, size_t nreq,
 			  __u32 first_seq)
 {
-	size_t k = nlh->nlmsg_seq - first_seq;
+	__u32 k = nlh->nlmsg_seq - first_seq; /* wraps with the sequence */
 	struct ft_hw_op *op;
 	int err;
 
-	if (nlh->nlmsg_seq < first_seq || k >= nreq || req[k].acked)
+	if (k >= nreq || req[k].acked)
 		return 0; /* a late reply to an earlier request */
 	op = &ops[req[k].op];
 	if (nlh->nlmsg_type == RTM_DELTFILTER && final &&
@@ -185,7 +185,7 @@ static ssize_t ft_hw_tc_batch(struct ft_hw_tc *t, struct ft_hw_op *ops, size_t n
 	__u32 first_seq = t->seq + 1;
 	struct mnl_nlmsg_batch *b;
 	size_t used, nreq, k;
-	int err = 0;
+	int err = 0, lost = 0;
 
 	b = mnl_nlmsg_batch_start(t->batch, FT_HW_TC_LIMIT);
 	if (!b)
@@ -193,12 +193,15 @@ static ssize_t ft_hw_tc_batch(struct ft_hw_tc *t, struct ft_hw_op *ops, size_t n
 	used = ft_hw_tc_fill(t, b, ops, n, del, req, first_seq, &nreq);
 	t->seq += nreq;
 	if (nreq && mnl_socket_sendto(t->nl, mnl_nlmsg_batch_head(b), mnl_nlmsg_batch_size(b)) < 0)
-		err = -errno;
+		err = lost = -errno; /* nothing went out */
 	else if (nreq)
 		err = ft_hw_tc_collect(t, ops, final, req, nreq, first_seq);
+	/* Lost acks (a timeout, an overflow) leave the outcome unknown: not a full device. */
+	if (!lost)
+		lost = err == -ETIMEDOUT ? -ETIMEDOUT : -EPROTO;
 	for (k = 0; k < nreq; k++) {
 		if (!req[k].acked)
-			ops[req[k].op].err = err;
+			ops[req[k].op].err = lost;
 		if (final && ops[req[k].op].err)
 			memset(&final[req[k].op], 0, sizeof(*final));
 		ft_hw_tc_settle(t, &ops[req[k].op], del, req[k].reserved);
@@ -273,8 +276,8 @@ static int ft_hw_tc_dump_family(struct ft_hw_tc *t, __u32 ifindex, int family,
 		got = mnl_socket_recvfrom(t->dump, t->dump_recv, sizeof(t->dump_recv));
 		if (got < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		ret = ft_tc_parse_dump_buf(t->dump_recv, got, seq, portid, &t->place, ft_hw_tc_dump_cb,
-					   d, &cb_ret);
+		ret = ft_tc_parse_dump_buf(t->dump_recv, got, seq, portid, &t->place,
+					   ft_hw_tc_dump_cb, d, &cb_ret);
 	}
 	return ret < 0 ? ret : cb_ret;
 }

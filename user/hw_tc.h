@@ -5,7 +5,11 @@
  * caller at open time.
  *
  * - add: RTM_NEWTFILTER, up to FT_HW_TC_BATCH requests per sendmsg, each
- *   ack matched to its op by sequence number, extack text kept.
+ *   ack matched to its op by sequence number, extack text kept. An op
+ *   whose ack never came (10 s) gets -ETIMEDOUT, or -EPROTO when the
+ *   receive failed (the call returns that error): its outcome is unknown,
+ *   and a dump tells. When sendmsg itself fails, the batch's ops get its
+ *   error.
  * - del: RTM_DELTFILTER with NLM_F_ECHO. Linux's tfilter_del_notify
  *   (net/sched/cls_api.c, 6.1 and later) fills the filter, counters
  *   included, before it deletes it and sends that message to an echoing
