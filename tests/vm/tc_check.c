@@ -281,6 +281,23 @@ int main(int argc, char **argv)
 	r2 = rule(4, IPPROTO_UDP, FT_VERDICT_REDIRECT, 1, 2);
 	r3 = rule(6, IPPROTO_TCP, FT_VERDICT_REDIRECT, 0, 3);
 	r4 = rule(6, IPPROTO_UDP, FT_VERDICT_DROP, 1, 4);
+
+	/* skip_sw (the default) on a device that cannot offload: what the manager will see. */
+	struct ft_hw_tc_opts hwo = { .flags = FT_TC_FLAGS_SKIP_SW };
+
+	err = ft_hw_tc_open(&hw2, &hwo);
+	if (err)
+		fail("skip_sw ft_hw_tc_open: %s", strerror(-err));
+	struct ft_hw_op probe = { .rule = r1 };
+
+	if (hw2->ops->add(hw2, &probe, 1))
+		fail("the skip_sw add did not go out");
+	printf("tc-check: skip_sw add on a veth: %d \"%s\" (%s)\n", probe.err, probe.extack,
+	       ft_hw_class_name(ft_hw_classify(probe.err, probe.extack)));
+	if (probe.err != -EOPNOTSUPP || probe.extack[0])
+		fail("a skip_sw add on a veth got %d \"%s\", want %d and no text", probe.err,
+		     probe.extack, -EOPNOTSUPP);
+	hw2->ops->close(hw2);
 	snprintf(full, sizeof(full), FT_HW_TC_CAPACITY_FMT, 3);
 	add_one(hw, r1, 0, "");
 	add_one(hw, r2, 0, "");
