@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <libmnl/libmnl.h>
 #include <linux/gen_stats.h>
@@ -599,4 +600,63 @@ Test(dump, errors_in_the_dump_are_returned)
 					  &place, on_rule, &s, &cb_ret),
 		     -EBADMSG);
 	cr_expect_eq(s.calls, 0);
+}
+
+/*
+ * Random damage (AddressSanitizer watching): whatever a reply says about
+ * its own lengths, the parser reads only inside the message and answers
+ * 1, 0 or -EBADMSG.
+ */
+Test(reply, random_damage_never_reads_outside_the_message)
+{
+	struct spec s = { 6, IPPROTO_TCP, FT_VERDICT_REDIRECT, 0, 0x10, F_PKT64 };
+	static __u8 good[4096];
+	size_t full = build(good, &s), i;
+	unsigned int seed = 1;
+	struct ft_hw_stat st;
+	int n, ret, counts[3] = { 0 };
+	__u8 *msg;
+
+	for (n = 0; n < 20000; n++) {
+		/* an exact-size heap copy, so that ASan sees any read past its end */
+		msg = malloc(full);
+		cr_assert_not_null(msg);
+		memcpy(msg, good, full);
+		for (i = 0; i < 1 + (size_t)(rand_r(&seed) % 4); i++)
+			msg[MNL_NLMSG_HDRLEN + rand_r(&seed) % (full - MNL_NLMSG_HDRLEN)] =
+				rand_r(&seed);
+		ret = ft_tc_parse_filter((struct nlmsghdr *)msg, &place, &st);
+		cr_assert(ret == 1 || ret == 0 || ret == -EBADMSG, "damage %d: %d", n, ret);
+		counts[ret == -EBADMSG ? 2 : ret]++;
+		free(msg);
+	}
+	/* damage lands everywhere: some in values, some in lengths, some in the shape */
+	cr_expect_gt(counts[0], 0);
+	cr_expect_gt(counts[1], 0);
+	cr_expect_gt(counts[2], 0);
+}
+
+/* The same for whole dump buffers, message headers included. */
+Test(dump, random_damage_never_reads_outside_the_buffer)
+{
+	static __u8 good[16384];
+	size_t full = dump_buf(good, 1), i;
+	unsigned int seed = 7;
+	struct seen s;
+	int n, ret, cb_ret;
+	__u8 *buf;
+
+	for (n = 0; n < 5000; n++) {
+		buf = malloc(full);
+		cr_assert_not_null(buf);
+		memcpy(buf, good, full);
+		for (i = 0; i < 1 + (size_t)(rand_r(&seed) % 4); i++)
+			buf[rand_r(&seed) % full] = rand_r(&seed);
+		memset(&s, 0, sizeof(s));
+		cb_ret = 0;
+		ret = ft_tc_parse_dump_buf(buf, full, SEQ, PORTID, &place, on_rule, &s, &cb_ret);
+		cr_assert(ret == 1 || (ret <= 0 && ret >= -4095), "damage %d: %d", n, ret);
+		cr_assert_leq(s.calls, 4, "damage %d: %d rules from a buffer of 4", n, s.calls);
+		free(buf);
+	}
 }

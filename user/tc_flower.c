@@ -535,6 +535,8 @@ static int ft_tc_done(const struct nlmsghdr *nlh)
 	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(err))
 		return 1;
 	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (err < -4095)
+		return -EBADMSG;
 	return err < 0 ? err : 1;
 }
 
