@@ -55,9 +55,14 @@ $(OUT)/tests/test_emu_nic: tests/test_emu_nic.c tests/ft_test.h tests/ft_test.c 
 $(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
 	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< tests/ft_test.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
 
+# The tc flower backend's check inside the VM (tests/vm/run.sh).
+TC_CHECK_SRCS := user/hw_tc.c user/tc_flower.c user/tc_cap.c user/hw.c
+$(OUT)/ft-tc-check: tests/vm/tc_check.c $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser $< $(TC_CHECK_SRCS) -o $@ -lmnl
+
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(TEST_BINS)
+	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS)
 	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm sh tests/run.sh $(TEST_BINS) tests/vm/run.sh
 
 demo: deps

@@ -1,18 +1,22 @@
 #!/bin/sh
 # Boots Debian 12's own kernel (the linux-image-amd64 package, 6.1 LTS)
 # under qemu with a busybox initramfs holding flowtier, and checks that the
-# datapath passes that kernel's verifier with room to spare.
+# datapath passes that kernel's verifier with room to spare, and that the
+# tc flower backend adds, dumps and deletes real flower rules there
+# (ft-tc-check, checked against iproute2's tc).
 #
 # usage: tests/vm/run.sh path/to/flowtier
 #   FT_VM_CACHE  where the unpacked kernel is kept between runs (build/vm)
 #   FT_VM_BUDGET most verifier instructions a program may need (500000:
 #                half of the kernel's limit, so that growth shows up here
 #                before it stops the datapath from loading on Debian 12)
+#   FT_TC_CHECK  the tc backend's check (ft-tc-check next to flowtier)
 set -eu
 
 BIN=${1:?usage: tests/vm/run.sh path/to/flowtier}
 CACHE=${FT_VM_CACHE:-build/vm}
 BUDGET=${FT_VM_BUDGET:-500000}
+TC_CHECK=${FT_TC_CHECK:-$(dirname "$BIN")/ft-tc-check}
 TIMEOUT=300
 
 fail() {
@@ -25,9 +29,18 @@ for tool in qemu-system-x86_64 cpio apt-get dpkg-deb; do
 done
 [ -x /bin/busybox ] || fail "/bin/busybox is missing: run 'make deps' (busybox-static)"
 [ -x "$BIN" ] || fail "$BIN is not built"
+[ -x "$TC_CHECK" ] || fail "$TC_CHECK is not built (make $TC_CHECK)"
+for tool in tc ip; do
+	command -v "$tool" >/dev/null || fail "$tool is missing: run 'make deps' (iproute2)"
+done
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+TC_CHECK=$(cd "$(dirname "$TC_CHECK")" && pwd)/$(basename "$TC_CHECK")
+
+# The modules the tc check needs; on Debian 12 none depends on another.
+MODULES="net/sched/sch_ingress.ko net/sched/cls_flower.ko net/sched/act_gact.ko
+net/sched/act_mirred.ko drivers/net/veth.ko"
 
 # The kernel package linux-image-amd64 points to, unpacked once.
 fetch_kernel() {
@@ -44,18 +57,32 @@ fetch_kernel() {
 	ls "$CACHE/$pkg"/boot/vmlinuz-* | head -n1
 }
 
-# busybox, flowtier and the shared libraries it links, at their own paths.
-build_initramfs() {
-	root=$1
-	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
-	cp /bin/busybox "$root/bin/busybox"
-	for applet in sh mount mkdir uname cat poweroff; do
-		ln -s busybox "$root/bin/$applet"
-	done
-	cp "$BIN" "$root/flowtier"
-	ldd "$BIN" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
+# A program into the initramfs with the shared libraries it links, at their own paths.
+copy_with_libs() {
+	root=$1 prog=$2 dest=$3
+	cp "$prog" "$root$dest"
+	ldd "$prog" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
+	done
+}
+
+# busybox, flowtier, the tc check, iproute2's tc and ip, and the kernel's modules.
+build_initramfs() {
+	root=$1 moddir=$2
+	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/modules"
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in sh mount mkdir uname cat poweroff insmod; do
+		ln -s busybox "$root/bin/$applet"
+	done
+	copy_with_libs "$root" "$BIN" /flowtier
+	copy_with_libs "$root" "$TC_CHECK" /ft-tc-check
+	mkdir -p "$root/usr/sbin"
+	copy_with_libs "$root" "$(command -v tc)" /usr/sbin/tc
+	copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
+	for m in $MODULES; do
+		[ -f "$moddir/kernel/$m" ] || fail "the kernel package has no $m"
+		cp "$moddir/kernel/$m" "$root/modules/"
 	done
 	cat >"$root/init" <<'EOF'
 #!/bin/sh
@@ -67,6 +94,15 @@ mount -t bpf bpf /sys/fs/bpf
 echo "FT_KERNEL=$(uname -r)"
 /flowtier check --conns 65536 --verifier-stats
 echo "FT_EXIT=$?"
+for m in /modules/*.ko; do
+	insmod "$m" || echo "tc-check: FAIL: insmod $m"
+done
+# Full paths: busybox's sh prefers its own ip and tc applets.
+IP=/usr/sbin/ip
+up() { for d in "$@"; do $IP link set "$d" up || return 1; done; }
+$IP link add ftta type veth peer name fttb && $IP link add fttc type veth peer name fttd &&
+	up ftta fttb fttc fttd && /usr/sbin/tc qdisc add dev ftta clsact && FT_TC=/usr/sbin/tc /ft-tc-check ftta fttb fttc
+echo "FT_TC_EXIT=$?"
 poweroff -f
 EOF
 	chmod 755 "$root/init"
@@ -74,9 +110,10 @@ EOF
 }
 
 KERNEL=$(fetch_kernel)
+MODDIR=$(ls -d "$(dirname "$(dirname "$KERNEL")")"/lib/modules/* | head -n1)
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
-build_initramfs "$ROOT"
+build_initramfs "$ROOT" "$MODDIR"
 
 LOG=$CACHE/console.log
 rc=0
@@ -94,3 +131,7 @@ worst=$(grep -a -o 'processed [0-9]* insns' "$LOG" | awk '$2 > m { m = $2 } END 
 [ "$worst" -le "$BUDGET" ] ||
 	fail "a program needs $worst verifier instructions on this kernel, over the budget of $BUDGET"
 echo "vm: passed: the datapath loads, the costliest program needs $worst of $BUDGET instructions"
+grep -a '^tc-check: ' "$LOG" | grep -v ':$' | sed 's/^/vm: /'
+grep -a -q 'FT_TC_EXIT=0' "$LOG" && grep -a -q '^tc-check: passed' "$LOG" ||
+	fail "the tc flower check failed inside the VM (console: $LOG)"
+echo "vm: passed: the tc backend adds, dumps and deletes flower rules on $(grep -a -o 'FT_KERNEL=[^[:space:]]*' "$LOG" | cut -d= -f2)"
