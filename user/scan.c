@@ -102,7 +102,7 @@ struct ft_scan {
 	/* Keyed: the keys come from the network, so their hashes must not be guessable. */
 	__u32 seed[10];
 	__u32 half_life_ms;
-	__u32 gen;
+	__u16 gen;
 	int scanned; /* prev_ms is set */
 	__u64 prev_ms;
 	/* This scan's rate factors; rate is 0 on the first scan (no interval). */
@@ -538,10 +538,15 @@ static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struc
 {
 	struct ft_flow *f = &s->flows[sh->flow];
 	__u64 last = c->dir[0].last_ns > c->dir[1].last_ns ? c->dir[0].last_ns : c->dir[1].last_ns;
+	__u32 created = sh->created_ns >> FT_TICK_SHIFT;
 	double w;
 
-	if (f->gen != s->gen)
+	if (f->gen != s->gen) {
 		ft_flow_begin(s, f);
+		f->created_tick = created;
+	} else if ((__s32)(created - f->created_tick) < 0) {
+		f->created_tick = created; /* ticks wrap after 52 days */
+	}
 	w = f->fresh ? s->scale_fresh : s->scale_ewma;
 	for (int d = 0; d < 2; d++) {
 		__u64 dp = c->dir[d].packets - sh->packets[d];
@@ -567,6 +572,8 @@ static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struc
 		f->verdict = c->verdict;
 		f->hw = c->hw;
 		f->flags = c->flags;
+		f->redirect_ifindex = c->redirect_ifindex;
+		memcpy(f->in_ifindex, c->in_ifindex, sizeof(f->in_ifindex));
 	}
 }
 

@@ -37,8 +37,11 @@ struct ft_flow {
 	 * connection that moved to another slot.
 	 */
 	__u64 total_packets[2];
-	__u32 nslots;  /* bookkeeping: shadow entries referring to it; 0: not a flow */
-	__u32 gen;     /* bookkeeping: the scan that last added a slot's counters */
+	__u16 nslots; /* bookkeeping: shadow entries referring to it; 0: not a flow */
+	__u16 gen;    /* bookkeeping: the scan that last added a slot's counters */
+	/* The earliest creation over the flow's slots, in FT_TICK_SHIFT units of the datapath's
+	 * clock. */
+	__u32 created_tick;
 	__u64 last_ns; /* the latest dir last_ns over the flow's slots */
 	/* Second line. */
 	__u64 total_bytes[2];
@@ -54,7 +57,11 @@ struct ft_flow {
 	__u8 rated; /* the rates have been set once */
 	__u8 fresh; /* this scan sets the rates instead of smoothing them */
 	__u8 dying; /* on the list of flows that lost their last slot */
-	__u8 pad[9];
+	__u8 pad;
+	/* From the slot with the latest last_ns, as state is: where the offload manager puts rules.
+	 */
+	__u32 redirect_ifindex;
+	__u16 in_ifindex[2];
 };
 
 _Static_assert(sizeof(struct ft_flow) == 128, "a flow is two cache lines");
