@@ -12,10 +12,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,4 +306,527 @@ Test(metrics, top_is_capped_and_zero_gives_no_per_flow_series)
 	}
 	ft_textbuf_free(&out);
 	ft_scan_free(scan);
+}
+
+/* ---- The HTTP server, asked through a plain socket ---- */
+
+static const char fixed_body[] = "# HELP x_total A test.\n# TYPE x_total counter\nx_total 1\n";
+
+static int render_fixed(struct ft_textbuf *out, void *ctx)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	return ft_textbuf_append(out, fixed_body, strlen(fixed_body));
+}
+
+static int render_fails(struct ft_textbuf *out, void *ctx)
+{
+	(void)out, (void)ctx;
+	return -EIO;
+}
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends req to the server on loopback and drives the server, as a poll
+ * loop would, until the server closes the connection (HTTP/1.0, or an
+ * error). Returns the whole response.
+ */
+static char *exchange(struct ft_http *h, int family, const char *req)
+{
+	struct sockaddr_storage ss = {};
+	struct ft_textbuf resp = {};
+	size_t sent = 0, len = strlen(req);
+	__u64 deadline = now_ms() + 5000;
+	socklen_t slen;
+	int fd;
+
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6, a->sin6_port = htons(ft_http_port(h));
+		a->sin6_addr = in6addr_loopback;
+		slen = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET, a->sin_port = htons(ft_http_port(h));
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		slen = sizeof(*a);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert(!connect(fd, (struct sockaddr *)&ss, slen) || errno == EINPROGRESS, "connect: %s",
+		  strerror(errno));
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0) },
+			{ .fd = ft_http_fd(h), .events = POLLIN },
+		};
+		char buf[4096];
+		ssize_t n;
+
+		cr_assert_lt(now_ms(), deadline, "no complete answer to '%s' within 5 s", req);
+		cr_assert_geq(poll(p, 2, 50), 0);
+		cr_assert_eq(ft_http_run(h), 0);
+		if (sent < len && (p[0].revents & POLLOUT)) {
+			n = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += n;
+		}
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			break;
+		if (n > 0)
+			ft_textbuf_append(&resp, buf, n);
+	}
+	close(fd);
+	return resp.data ? resp.data : strdup("");
+}
+
+/* The value of header name in resp (its line, without CRLF), or NULL. */
+static char *header(const char *resp, const char *name)
+{
+	char *r = NULL;
+	char pat[64];
+	const char *p, *end;
+
+	snprintf(pat, sizeof(pat), "\r\n%s: ", name);
+	p = strcasestr(resp, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	end = strstr(p, "\r\n");
+	cr_assert_not_null(end);
+	cr_assert_geq(asprintf(&r, "%.*s", (int)(end - p), p), 0);
+	return r;
+}
+
+static const char *body(const char *resp)
+{
+	const char *p = strstr(resp, "\r\n\r\n");
+
+	cr_assert_not_null(p, "no end of headers in %s", resp);
+	return p + 4;
+}
+
+static struct ft_http *start(const char *where, ft_http_render_fn fn, void *ctx)
+{
+	struct ft_http *h;
+
+	cr_assert_eq(ft_http_start(&h, where, fn, ctx), 0, "cannot serve on %s", where);
+	cr_assert_not_null(h);
+	cr_assert_neq(ft_http_port(h), 0);
+	return h;
+}
+
+/* One exchange; checks the status line and, when not NULL, the body. */
+static void expect(struct ft_http *h, int family, const char *req, const char *status,
+		   const char *want_body)
+{
+	char *resp = exchange(h, family, req);
+
+	cr_assert_eq(strncmp(resp, status, strlen(status)), 0, "'%s' got:\n%s", req, resp);
+	if (want_body)
+		cr_assert_str_eq(body(resp), want_body, "'%s' got:\n%s", req, resp);
+	free(resp);
+}
+
+Test(http, get_metrics_is_200_with_the_exact_text_and_its_content_type)
+{
+	int calls = 0;
+	struct ft_http *h = start("127.0.0.1:0", render_fixed, &calls);
+	char *resp = exchange(h, AF_INET, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+	char *type = header(resp, "Content-Type"), *clen = header(resp, "Content-Length");
+	char want_len[16];
+
+	cr_assert_eq(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", resp);
+	cr_assert_str_eq(type, "text/plain; version=0.0.4; charset=utf-8");
+	snprintf(want_len, sizeof(want_len), "%zu", strlen(fixed_body));
+	cr_assert_str_eq(clen, want_len);
+	cr_assert_str_eq(body(resp), fixed_body);
+	cr_assert_eq(calls, 1, "one rendering per scrape");
+	free(resp), free(type), free(clen);
+
+	/* A query string is still /metrics; HEAD has the headers, no body. */
+	expect(h, AF_INET, "GET /metrics?x=1 HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n", fixed_body);
+	resp = exchange(h, AF_INET, "HEAD /metrics HTTP/1.0\r\n\r\n");
+	cr_assert_eq(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", resp);
+	cr_assert_str_eq(body(resp), "");
+	free(resp);
+	ft_http_stop(h);
+}
+
+Test(http, other_paths_are_404_other_methods_405_with_allow)
+{
+	int calls = 0;
+	struct ft_http *h = start("127.0.0.1:0", render_fixed, &calls);
+	char *resp, *allow;
+
+	expect(h, AF_INET, "GET / HTTP/1.0\r\n\r\n", "HTTP/1.1 404 Not Found\r\n",
+	       "not found: flowtier serves /metrics\n");
+	expect(h, AF_INET, "GET /metrics/x HTTP/1.0\r\n\r\n", "HTTP/1.1 404 Not Found\r\n", NULL);
+	expect(h, AF_INET, "DELETE /nothing HTTP/1.0\r\n\r\n", "HTTP/1.1 404 Not Found\r\n", NULL);
+	resp = exchange(h, AF_INET, "POST /metrics HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello");
+	cr_assert_eq(strncmp(resp, "HTTP/1.1 405 Method Not Allowed\r\n", 33), 0, "%s", resp);
+	allow = header(resp, "Allow");
+	cr_assert_str_eq(allow, "GET, HEAD");
+	cr_assert_str_eq(body(resp), "method not allowed: /metrics answers GET and HEAD\n");
+	free(resp), free(allow);
+	expect(h, AF_INET, "PUT /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 405 Method Not Allowed\r\n",
+	       NULL);
+	cr_assert_eq(calls, 0, "nothing rendered for a refused request");
+	ft_http_stop(h);
+}
+
+Test(http, garbage_gets_400_and_the_server_goes_on)
+{
+	int calls = 0;
+	struct ft_http *h = start("127.0.0.1:0", render_fixed, &calls);
+
+	expect(h, AF_INET, "\x01\x02 garbage\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n", NULL);
+	expect(h, AF_INET, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n", fixed_body);
+	ft_http_stop(h);
+}
+
+Test(http, a_render_error_is_500)
+{
+	struct ft_http *h = start("127.0.0.1:0", render_fails, NULL);
+
+	expect(h, AF_INET, "GET /metrics HTTP/1.0\r\n\r\n",
+	       "HTTP/1.1 500 Internal Server Error\r\n",
+	       "flowtier could not collect its metrics; see its log\n");
+	ft_http_stop(h);
+}
+
+Test(http, serves_on_ipv6_loopback)
+{
+	int calls = 0;
+	struct ft_http *h = start("[::1]:0", render_fixed, &calls);
+
+	expect(h, AF_INET6, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n", fixed_body);
+	ft_http_stop(h);
+}
+
+Test(http, off_serves_nothing)
+{
+	struct ft_http *h = (struct ft_http *)1;
+
+	cr_assert_eq(ft_http_start(&h, "off", render_fails, NULL), 0);
+	cr_assert_null(h);
+}
+
+Test(http, bad_addresses_are_refused_with_the_reason, .init = cr_redirect_stderr)
+{
+	static const char *const bad[] = {
+		"127.0.0.1",	   "localhost:9469", "127.0.0.1:", "127.0.0.1:65536",
+		"127.0.0.1:+80",   "127.0.0.1: 80",  "::1:9469",   "[::1]9469",
+		"[198.18.0.1]:80", "1.2.3:80",	     "",	   "[::1]:80x",
+	};
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(ft_http_parse_listen(bad[i], &ss, &len), -EINVAL, "'%s'", bad[i]);
+	fflush(stderr);
+#define E(s, why)                                                                                  \
+	"flowtier: error: bad value '" s "' for --metrics: " why "; expected ADDR:PORT with an "   \
+	"IPv4 address (127.0.0.1:9469), [IPv6]:PORT ([::1]:9469), or off\n"
+	cr_assert_stderr_eq_str(
+		E("127.0.0.1", "no ':PORT'") E("localhost:9469",
+					       "not an IPv4 address (host names are not looked up)")
+			E("127.0.0.1:", "the port is not a number from 0 to 65535") E(
+				"127.0.0.1:65536", "the port is not a number from 0 to 65535")
+				E("127.0.0.1:+80", "the port is not a number from 0 to 65535") E(
+					"127.0.0.1: 80", "the port is not a number from 0 to 65535")
+					E("::1:9469", "an IPv6 address goes in brackets") E(
+						"[::1]9469", "no ']:PORT' after the address")
+						E("[198.18.0.1]:80",
+						  "not an IPv6 address in the "
+						  "brackets") E("1.2.3:80",
+								"not an IPv4 "
+								"address (host "
+								"names are not "
+								"looked up)") E("", "no ':PORT'")
+							E("[::1]:80x", "the port is not a number "
+								       "from 0 to 65535"));
+#undef E
+}
+
+Test(http, good_addresses_parse_to_their_socket_address)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	struct in6_addr want6;
+	socklen_t len;
+
+	cr_assert_eq(ft_http_parse_listen("127.0.0.1:9469", &ss, &len), 0);
+	cr_assert_eq(len, sizeof(*a4));
+	cr_assert_eq(a4->sin_family, AF_INET);
+	cr_assert_eq(a4->sin_addr.s_addr, htonl(0x7f000001));
+	cr_assert_eq(ntohs(a4->sin_port), 9469);
+	cr_assert_eq(ft_http_parse_listen("[2001:db8::1]:65535", &ss, &len), 0);
+	inet_pton(AF_INET6, "2001:db8::1", &want6);
+	cr_assert_eq(len, sizeof(*a6));
+	cr_assert_eq(a6->sin6_family, AF_INET6);
+	cr_assert_eq(memcmp(&a6->sin6_addr, &want6, sizeof(want6)), 0);
+	cr_assert_eq(ntohs(a6->sin6_port), 65535);
+	cr_assert_eq(ft_http_parse_listen("off", &ss, &len), 0);
+	cr_assert_eq(len, 0);
+}
+
+Test(http, a_port_in_use_is_named_with_the_fix, .init = cr_redirect_stderr)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	struct ft_http *h;
+	char where[32], want[512];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	snprintf(where, sizeof(where), "127.0.0.1:%u", ntohs(a.sin_port));
+	cr_assert_eq(ft_http_start(&h, where, render_fails, NULL), -EADDRINUSE);
+	cr_assert_null(h);
+	close(fd);
+	fflush(stderr);
+	snprintf(want, sizeof(want),
+		 "flowtier: error: cannot listen on %s for --metrics: Address already in use "
+		 "(another program has that port: choose another with --metrics ADDR:PORT, or "
+		 "turn metrics off with --metrics off)\n",
+		 where);
+	cr_assert_stderr_eq_str(want);
+}
+
+/* ---- The datapath's own counts, after crafted packets ---- */
+
+static struct ft_datapath dp;
+
+static void dp_fini(void)
+{
+	ft_dp_close(&dp);
+}
+
+static void has_line(const char *text, const char *line)
+{
+	char *want;
+
+	cr_assert_geq(asprintf(&want, "\n%s\n", line), 0);
+	cr_assert_not_null(strstr(text, want), "no line '%s' in:\n%s", line, text);
+	free(want);
+}
+
+Test(datapath, metrics_show_the_exact_counts_of_crafted_packets, .fini = dp_fini)
+{
+	struct ft_spec udp = { .family = 4,
+			       .src = "198.18.0.1",
+			       .dst = "198.18.0.2",
+			       .proto = 17,
+			       .sport = 1000,
+			       .dport = 53,
+			       .payload = 100 };
+	struct ft_spec reply = { .family = 4,
+				 .src = "198.18.0.2",
+				 .dst = "198.18.0.1",
+				 .proto = 17,
+				 .sport = 53,
+				 .dport = 1000,
+				 .payload = 20 };
+	struct ft_spec dropped = { .family = 4,
+				   .src = "198.18.0.1",
+				   .dst = "198.18.0.3",
+				   .proto = 17,
+				   .sport = 1001,
+				   .dport = 99,
+				   .nvlan = 1,
+				   .vlan_id = { 100 } };
+	struct ft_spec arp = { .ethertype = 0x0806, .payload = 28 };
+	struct ft_rule drop = {
+		.family = 4, .proto = 17, .dport_lo = 99, .dport_hi = 99, .verdict = FT_VERDICT_DROP
+	};
+	struct ft_metrics_src src = {};
+	struct ft_textbuf out = {};
+	struct ft_stats st;
+	__u8 frame[FT_FRAME_MAX];
+	size_t len;
+
+	ft_test_load(&dp, 1024, 1, 2);
+	cr_assert_eq(ft_dp_set_rules(&dp, &drop, 1), 0);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(ft_send(&dp, FT_T_XDP, &udp), FT_XDP_PASS);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(ft_send(&dp, FT_T_TC_OUT, &reply), FT_TC_OK);
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &dropped), FT_XDP_DROP);
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &arp), FT_XDP_PASS);
+	/* An IPv4 header cut after 10 of its 20 bytes. */
+	len = ft_build(&udp, frame);
+	cr_assert_gt(len, 24);
+	cr_assert_eq(ft_test_run(&dp, FT_T_XDP, frame, 24), FT_XDP_PASS);
+
+	cr_assert_eq(ft_metrics_from_dp(&src, &dp, &st), 0);
+	cr_assert_eq(ft_metrics_render(&src, &out), 0);
+	/* 14 Ethernet + 20 IPv4 + 8 UDP + payload; 4 more for the VLAN tag */
+	has_line(out.data, "flowtier_flow_packets{direction=\"original\",verdict=\"pass\",tier="
+			   "\"software\"} 3");
+	has_line(out.data, "flowtier_flow_bytes{direction=\"original\",verdict=\"pass\",tier="
+			   "\"software\"} 426");
+	has_line(out.data,
+		 "flowtier_flow_packets{direction=\"reply\",verdict=\"pass\",tier=\"software\"} 2");
+	has_line(out.data,
+		 "flowtier_flow_bytes{direction=\"reply\",verdict=\"pass\",tier=\"software\"} 124");
+	has_line(out.data, "flowtier_flow_packets{direction=\"original\",verdict=\"drop\",tier="
+			   "\"software\"} 1");
+	has_line(out.data, "flowtier_flow_bytes{direction=\"original\",verdict=\"drop\",tier="
+			   "\"software\"} 46");
+	has_line(out.data, "flowtier_connections{zone=\"0\",state=\"established\"} 1");
+	has_line(out.data, "flowtier_connections{zone=\"100\",state=\"new\"} 1");
+	has_line(out.data, "flowtier_zone_connections{zone=\"0\"} 1");
+	has_line(out.data, "flowtier_zone_connections{zone=\"100\"} 1");
+	has_line(out.data, "flowtier_packets_total{hook=\"xdp\"} 6");
+	has_line(out.data, "flowtier_packets_total{hook=\"tc_egress\"} 2");
+	has_line(out.data, "flowtier_verdicts_total{verdict=\"pass\"} 7");
+	has_line(out.data, "flowtier_verdicts_total{verdict=\"drop\"} 1");
+	has_line(out.data, "flowtier_malformed_packets_total{reason=\"ipv4_truncated\"} 1");
+	has_line(out.data, "flowtier_non_ip_packets_total{class=\"arp\"} 1");
+	has_line(out.data, "flowtier_connections_created_total 2");
+	has_line(out.data, "flowtier_table_slots 1024");
+	has_line(out.data, "flowtier_table_buckets{slots_in_use=\"1\"} 2");
+	has_line(out.data, "flowtier_table_buckets{slots_in_use=\"0\"} 126");
+	ft_textbuf_free(&out);
+}
+
+/* ---- flowtier metrics, from outside, checked by promtool ---- */
+
+#define FT_BIN "\"${FT_BIN:-build/flowtier}\""
+
+static char pin[64], tmp[64];
+
+static void cli_init(void)
+{
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/ftm-metrics-%d", getpid());
+	snprintf(tmp, sizeof(tmp), "/tmp/ftm-metrics-%d", getpid());
+	cr_assert_eq(mkdir(tmp, 0700), 0, "cannot create %s", tmp);
+}
+
+static void cli_fini(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), FT_BIN " unload --pin-dir %s >/dev/null 2>&1; rm -rf %s", pin,
+		 tmp);
+	if (system(cmd) == -1)
+		fprintf(stderr, "cannot run: %s\n", cmd);
+}
+
+/* Runs a shell command; its exit status, and its stdout and stderr in out. */
+static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char out[1 << 20];
+
+/* A 64-byte UDP/IPv4 frame 198.18.0.1:1000 -> 198.18.0.2:53, for bpftool's data_in. */
+static void write_frame(const char *path)
+{
+	struct ft_spec udp = { .family = 4,
+			       .src = "198.18.0.1",
+			       .dst = "198.18.0.2",
+			       .proto = 17,
+			       .sport = 1000,
+			       .dport = 53,
+			       .payload = 22 };
+	__u8 frame[FT_FRAME_MAX];
+	size_t len = ft_build(&udp, frame);
+	FILE *f = fopen(path, "w");
+
+	cr_assert_eq(len, 64);
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(frame, 1, len, f), len);
+	fclose(f);
+}
+
+Test(cli, flowtier_metrics_passes_promtool_with_the_exact_counts, .init = cli_init,
+     .fini = cli_fini)
+{
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", pin), 0, "%s",
+		     out);
+	write_frame(strcat(strcpy((char[128]){ 0 }, tmp), "/frame"));
+	cr_assert_eq(run(out, sizeof(out),
+			 "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s/frame repeat 5",
+			 pin, tmp),
+		     0, "%s", out);
+	cr_assert_eq(run(out, sizeof(out),
+			 FT_BIN " metrics --pin-dir %s --metrics-top 3 > %s/metrics.prom", pin,
+			 tmp),
+		     0, "%s", out);
+	cr_assert_str_eq(out, "", "nothing on stderr");
+	cr_assert_eq(run(out, sizeof(out), "promtool check metrics < %s/metrics.prom", tmp), 0,
+		     "%s", out);
+	cr_assert_str_eq(out, "", "promtool has no complaint");
+	cr_assert_eq(run(out, sizeof(out), "cat %s/metrics.prom", tmp), 0);
+	has_line(out, "flowtier_flow_packets{direction=\"original\",verdict=\"pass\",tier="
+		      "\"software\"} 5");
+	has_line(out, "flowtier_flow_bytes{direction=\"original\",verdict=\"pass\",tier="
+		      "\"software\"} 320");
+	has_line(out, "flowtier_packets_total{hook=\"xdp\"} 5");
+	has_line(out, "flowtier_connections{zone=\"0\",state=\"new\"} 1");
+	has_line(out, "flowtier_flows 1");
+	has_line(out, "flowtier_top_flow_packets_total{src=\"198.18.0.1\",sport=\"1000\",dst=\"198."
+		      "18.0.2\",dport=\"53\",proto=\"udp\",zone=\"0\"} 5");
+	{
+		const char *d = strstr(out, "\nflowtier_scan_duration_seconds ");
+		double secs;
+
+		cr_assert_not_null(d, "%s", out);
+		secs = strtod(d + strlen("\nflowtier_scan_duration_seconds "), NULL);
+		cr_assert(secs > 0 && secs < 1, "a 1024-slot scan took %g s", secs);
+	}
+}
+
+Test(cli, flowtier_metrics_without_a_datapath_or_with_bad_flags_says_so, .init = cli_init,
+     .fini = cli_fini)
+{
+	char want[256];
+
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " metrics --pin-dir %s", pin), 1);
+	snprintf(want, sizeof(want),
+		 "flowtier: error: cannot open %s/ft_config: No such file or directory (is the "
+		 "datapath loaded? run 'flowtier load')\n",
+		 pin);
+	cr_assert_str_eq(out, want);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " metrics --metrics-top 1001"), 2);
+	cr_assert_str_eq(out,
+			 "flowtier: error: bad value '1001' for --metrics-top: expected a "
+			 "whole number from 0 to 1000\nusage: flowtier metrics [--pin-dir DIR] "
+			 "[--metrics-top N]\n");
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " metrics extra"), 2);
+	cr_assert_str_eq(out, "flowtier: error: unexpected argument 'extra'\nusage: flowtier "
+			      "metrics [--pin-dir DIR] [--metrics-top N]\n");
 }
