@@ -496,7 +496,7 @@ Test(http, garbage_gets_400_and_the_server_goes_on)
 	ft_http_stop(h);
 }
 
-Test(http, a_render_error_is_500)
+Test(http, a_render_error_is_500_and_logged, .init = cr_redirect_stderr)
 {
 	struct ft_http *h = start("127.0.0.1:0", render_fails, NULL);
 
@@ -504,6 +504,8 @@ Test(http, a_render_error_is_500)
 	       "HTTP/1.1 500 Internal Server Error\r\n",
 	       "flowtier could not collect its metrics; see its log\n");
 	ft_http_stop(h);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("flowtier: warning: cannot render /metrics: Input/output error\n");
 }
 
 Test(http, serves_on_ipv6_loopback)
