@@ -45,10 +45,18 @@ $(OUT)/flowtier: user/main.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h
 $(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
 	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< tests/ft_test.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
 
+# Test only: serves /metrics for tests/prometheus.sh until flowtier run does.
+$(OUT)/tests/ft-metrics-serve: tests/metrics_serve.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser $< $(USER_SRCS) -o $@ $(LIBS)
+
+# Until flowtier run serves /metrics, tests/prometheus.sh scrapes this test-only server.
+METRICS_SERVE := $(OUT)/tests/ft-metrics-serve -i @IFACE@ --pin-dir @PIN@ --metrics @LISTEN@ --metrics-top 10
+
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) $(OUT)/flowtier $(TEST_BINS)
-	@FT_BIN=$(OUT)/flowtier FT_VM_CACHE=$(OUT)/vm sh tests/run.sh $(TEST_BINS) tests/vm/run.sh
+	$(MAKE) $(OUT)/flowtier $(TEST_BINS) $(OUT)/tests/ft-metrics-serve
+	@FT_BIN=$(OUT)/flowtier FT_VM_CACHE=$(OUT)/vm FT_METRICS_SERVE='$(METRICS_SERVE)' \
+		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/vm/run.sh
 
 demo: deps
 	$(MAKE) $(OUT)/flowtier
