@@ -176,8 +176,12 @@ static void ft_plain(struct ft_textbuf *b, const char *name, const char *type, c
 	ft_u64(b, name, NULL, 0, v);
 }
 
-/* What one pass over the table sums. */
-struct ft_table_sums {
+/*
+ * Traffic and connections are summed over the scan's flows when there is a
+ * scan (a connection split over CPU parts is one flow), else over the
+ * table's entries; bucket fill always comes from the table.
+ */
+struct ft_sums {
 	__u64 packets[2][FT_VERDICT_MAX][FT_TIER_NAMES_MAX]; /* direction, verdict, tier */
 	__u64 bytes[2][FT_VERDICT_MAX][FT_TIER_NAMES_MAX];
 	__u64 hist[FT_SLOTS + 1];
@@ -185,34 +189,41 @@ struct ft_table_sums {
 };
 
 /*
- * The table changes while it is read: a slot read half before and half
+ * The table changes while it is read: an entry read half before and half
  * after a change is at worst one packet off in one series, which a scrape
  * can live with; only the indexes taken from it must be checked.
  */
-static void ft_sum_slot(struct ft_table_sums *t, const struct ft_conn *c)
+static void ft_sum_one(struct ft_sums *t, __u8 flags, __u8 verdict, __u8 hw, __u8 state, __u16 zone,
+		       const __u64 packets[2], const __u64 bytes[2])
 {
-	int o = c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
-	int tier = c->hw == FT_HW_OFFLOADED;
-	__u8 v = c->verdict, st = c->state;
+	int o = flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
+	int tier = hw == FT_HW_OFFLOADED;
 
-	for (int d = 0; d < 2; d++) {
-		int dir = d == o ? 0 : 1;
-
-		if (v < FT_VERDICT_MAX) {
-			t->packets[dir][v][tier] += c->dir[d].packets;
-			t->bytes[dir][v][tier] += c->dir[d].bytes;
-		}
+	for (int d = 0; d < 2 && verdict < FT_VERDICT_MAX; d++) {
+		t->packets[d != o][verdict][tier] += packets[d];
+		t->bytes[d != o][verdict][tier] += bytes[d];
 	}
-	if (st < FT_STATE_MAX)
-		t->conns[(size_t)c->key.zone * FT_STATE_MAX + st]++;
+	if (state < FT_STATE_MAX)
+		t->conns[(size_t)zone * FT_STATE_MAX + state]++;
 }
 
-static int ft_sum_table(const struct ft_metrics_src *src, struct ft_table_sums *t)
+static void ft_sum_flows(const struct ft_scan *s, struct ft_sums *t)
 {
-	memset(t, 0, sizeof(*t));
-	t->conns = calloc((size_t)FT_MAX_ZONES * FT_STATE_MAX, sizeof(*t->conns));
-	if (!t->conns)
-		return -ENOMEM;
+	size_t n;
+	const struct ft_flow *flows = ft_scan_flows(s, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ft_flow *f = &flows[i];
+
+		if (ft_flow_live(f))
+			ft_sum_one(t, f->flags, f->verdict, f->hw, f->state,
+				   ft_flow_key(s, f)->zone, f->packets, f->bytes);
+	}
+}
+
+/* Bucket fill, and the entries' sums unless a scan gives them. */
+static void ft_sum_table(const struct ft_metrics_src *src, struct ft_sums *t, int entries)
+{
 	for (__u32 b = 0; b < src->nr_buckets; b++) {
 		int used = 0;
 
@@ -222,14 +233,16 @@ static int ft_sum_table(const struct ft_metrics_src *src, struct ft_table_sums *
 			if (!FT_META_TAG(__atomic_load_n(&c->meta, __ATOMIC_ACQUIRE)))
 				continue;
 			used++;
-			ft_sum_slot(t, c);
+			if (entries)
+				ft_sum_one(t, c->flags, c->verdict, c->hw, c->state, c->key.zone,
+					   (const __u64[2]){ c->dir[0].packets, c->dir[1].packets },
+					   (const __u64[2]){ c->dir[0].bytes, c->dir[1].bytes });
 		}
 		t->hist[used]++;
 	}
-	return 0;
 }
 
-static void ft_render_traffic(struct ft_textbuf *b, const struct ft_table_sums *t)
+static void ft_render_traffic(struct ft_textbuf *b, const struct ft_sums *t)
 {
 	static const char *const help[2] = {
 		"Packets counted by the connections tracked now, by direction (original: from "
@@ -253,15 +266,12 @@ static void ft_render_traffic(struct ft_textbuf *b, const struct ft_table_sums *
 	}
 }
 
-static void ft_render_table(struct ft_textbuf *b, const struct ft_metrics_src *src,
-			    const struct ft_table_sums *t)
+static void ft_render_conns(struct ft_textbuf *b, const struct ft_sums *t)
 {
 	const char *name = "flowtier_connections";
-	char zone[8], used[4];
+	char zone[8];
 
-	ft_family(b, name, "gauge",
-		  "Connections in the table by zone and state (an entry per CPU part that "
-		  "holds one).");
+	ft_family(b, name, "gauge", "Connections tracked now, by zone and state.");
 	for (size_t z = 0; z < FT_MAX_ZONES; z++) {
 		for (int s = 1; s < FT_STATE_MAX; s++) {
 			__u32 n = t->conns[z * FT_STATE_MAX + s];
@@ -273,9 +283,16 @@ static void ft_render_table(struct ft_textbuf *b, const struct ft_metrics_src *s
 			       2, n);
 		}
 	}
+}
+
+static void ft_render_table(struct ft_textbuf *b, const struct ft_metrics_src *src,
+			    const struct ft_sums *t)
+{
+	const char *name = "flowtier_table_buckets";
+	char used[4];
+
 	ft_plain(b, "flowtier_table_slots", "gauge", "Connection slots in the table.",
 		 (__u64)src->nr_buckets * FT_SLOTS);
-	name = "flowtier_table_buckets";
 	ft_family(b, name, "gauge",
 		  "Buckets of the connection table by how many of their slots are in use.");
 	for (int k = 0; k <= FT_SLOTS; k++) {
@@ -547,16 +564,22 @@ static int ft_render_offload(struct ft_textbuf *b, const struct ft_metrics_src *
 
 int ft_metrics_render(const struct ft_metrics_src *src, struct ft_textbuf *out)
 {
-	struct ft_table_sums t = {};
+	struct ft_sums t = {};
 	int err = 0;
 
-	if (src->buckets) {
-		err = ft_sum_table(src, &t);
-		if (err)
-			goto out;
+	if (src->scan || src->buckets) {
+		t.conns = calloc((size_t)FT_MAX_ZONES * FT_STATE_MAX, sizeof(*t.conns));
+		if (!t.conns)
+			return -ENOMEM;
+		if (src->scan)
+			ft_sum_flows(src->scan, &t);
+		if (src->buckets)
+			ft_sum_table(src, &t, !src->scan);
 		ft_render_traffic(out, &t);
-		ft_render_table(out, src, &t);
+		ft_render_conns(out, &t);
 	}
+	if (src->buckets)
+		ft_render_table(out, src, &t);
 	if (src->stats)
 		ft_render_stats(out, src->stats);
 	if (src->zones)
@@ -567,7 +590,6 @@ int ft_metrics_render(const struct ft_metrics_src *src, struct ft_textbuf *out)
 		err = ft_render_top(out, src);
 	if (!err && src->offload)
 		err = ft_render_offload(out, src);
-out:
 	free(t.conns);
 	return err ? err : out->err;
 }
