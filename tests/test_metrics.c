@@ -489,6 +489,24 @@ Test(http, garbage_gets_400_and_the_server_goes_on)
 	ft_http_stop(h);
 }
 
+Test(http, a_request_past_its_memory_limit_is_refused_and_the_server_goes_on)
+{
+	int calls = 0;
+	struct ft_http *h = start("127.0.0.1:0", render_fixed, &calls);
+	size_t n = 40 * 1024;
+	char *req = malloc(n + 64);
+
+	cr_assert_not_null(req);
+	strcpy(req, "GET /metrics HTTP/1.0\r\nX-Big: ");
+	memset(req + strlen(req), 'a', n);
+	strcpy(req + strlen("GET /metrics HTTP/1.0\r\nX-Big: ") + n, "\r\n\r\n");
+	expect(h, AF_INET, req, "HTTP/1.1 431 Request Header Fields Too Large\r\n", NULL);
+	cr_assert_eq(calls, 0);
+	expect(h, AF_INET, "GET /metrics HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n", fixed_body);
+	free(req);
+	ft_http_stop(h);
+}
+
 Test(http, a_render_error_is_500_and_logged, .init = cr_redirect_stderr)
 {
 	struct ft_http *h = start("127.0.0.1:0", render_fails, NULL);
