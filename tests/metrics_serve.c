@@ -35,9 +35,7 @@
 struct serve {
 	struct ft_datapath dp;
 	struct ft_scan *scan;
-	__u64 last_scan_ns;
-	size_t top;
-	struct ft_stats stats;
+	struct ft_metrics_live live; /* what /metrics reads */
 };
 
 static volatile sig_atomic_t stop;
@@ -56,26 +54,13 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* The render callback: what the daemon's will do, minus the offload manager. */
-static int render(struct ft_textbuf *out, void *ctx)
-{
-	struct serve *s = ctx;
-	struct ft_metrics_src src = {
-		.scan = s->scan,
-		.last_scan_ns = s->last_scan_ns,
-		.top = s->top,
-	};
-	int err = ft_metrics_from_dp(&src, &s->dp, &s->stats);
-
-	return err ? err : ft_metrics_render(&src, out);
-}
-
 static int scan_once(struct serve *s)
 {
 	__u64 t0 = mono_ns();
 	int err = ft_scan_run(s->scan, s->dp.buckets, s->dp.nr_buckets, t0 / 1000000);
 
-	s->last_scan_ns = mono_ns() - t0;
+	s->live.last_scan_ns = mono_ns() - t0;
+	s->live.scan = s->scan;
 	return err == -ENOMEM ? 0 : err;
 }
 
@@ -164,7 +149,7 @@ int main(int argc, char **argv)
 			listen = optarg;
 			break;
 		case 't':
-			s.top = strtoul(optarg, NULL, 10);
+			s.live.top = strtoul(optarg, NULL, 10);
 			break;
 		case 'c':
 			o.conns = strtoul(optarg, NULL, 10);
@@ -184,11 +169,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	if (ft_bpffs_prepare(o.pin_dir) || ft_dp_open(&s.dp, &o))
 		return 1;
+	s.live.dp = &s.dp;
 	err = ft_scan_new(&s.scan, s.dp.nr_buckets * FT_SLOTS, 0);
 	if (!err)
 		err = attach(&s, ifindex);
 	if (!err)
-		err = ft_http_start(&h, listen, render, &s);
+		err = ft_http_start(&h, listen, ft_metrics_http_render, &s.live);
 	if (!err && h) {
 		fprintf(stderr, "ft-metrics-serve: /metrics on port %u\n", ft_http_port(h));
 		err = scan_once(&s);

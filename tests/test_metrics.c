@@ -718,6 +718,46 @@ Test(datapath, metrics_show_the_exact_counts_of_crafted_packets, .fini = dp_fini
 	ft_textbuf_free(&out);
 }
 
+Test(datapath, get_metrics_serves_what_the_daemon_sees, .fini = dp_fini)
+{
+	struct ft_spec udp = { .family = 4,
+			       .src = "198.18.0.1",
+			       .dst = "198.18.0.2",
+			       .proto = 17,
+			       .sport = 1000,
+			       .dport = 53 };
+	struct ft_metrics_live live = { .top = 5 };
+	struct ft_metrics_src src = { .top = 5 };
+	struct ft_textbuf direct = {};
+	struct ft_scan *scan;
+	struct ft_stats st;
+	struct ft_http *h;
+	char *resp;
+
+	ft_test_load(&dp, 1024, 1, 2);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(ft_send(&dp, FT_T_XDP, &udp), FT_XDP_PASS);
+	cr_assert_eq(ft_scan_new(&scan, dp.nr_buckets * FT_SLOTS, 0), 0);
+	cr_assert_eq(ft_scan_run(scan, dp.buckets, dp.nr_buckets, 1000), 0);
+	live.dp = &dp, live.scan = scan, live.last_scan_ns = 2000000;
+	src.scan = scan, src.last_scan_ns = 2000000;
+	cr_assert_eq(ft_metrics_from_dp(&src, &dp, &st), 0);
+	cr_assert_eq(ft_metrics_render(&src, &direct), 0);
+
+	h = start("127.0.0.1:0", ft_metrics_http_render, &live);
+	resp = exchange(h, AF_INET, "GET /metrics HTTP/1.0\r\n\r\n");
+	cr_assert_eq(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", resp);
+	cr_assert_str_eq(body(resp), direct.data);
+	has_line(body(resp),
+		 "flowtier_top_flow_packets_total{src=\"198.18.0.1\",sport=\"1000\",dst="
+		 "\"198.18.0.2\",dport=\"53\",proto=\"udp\",zone=\"0\"} 4");
+	has_line(body(resp), "flowtier_scan_duration_seconds 0.002");
+	free(resp);
+	ft_http_stop(h);
+	ft_scan_free(scan);
+	ft_textbuf_free(&direct);
+}
+
 /* ---- flowtier metrics, from outside, checked by promtool ---- */
 
 #define FT_BIN "\"${FT_BIN:-build/flowtier}\""

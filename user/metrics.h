@@ -60,6 +60,23 @@ int ft_metrics_escape(struct ft_textbuf *out, const char *v);
 int ft_metrics_from_dp(struct ft_metrics_src *src, const struct ft_datapath *dp,
 		       struct ft_stats *stats);
 
+/*
+ * The daemon's side of /metrics: it keeps one of these up to date (after
+ * each scan, and each offload interval) and hands it to ft_http_start()
+ * with ft_metrics_http_render. Rendering reads the event counters then.
+ */
+struct ft_metrics_live {
+	const struct ft_datapath *dp;
+	const struct ft_scan *scan; /* NULL until the first scan */
+	__u64 last_scan_ns;
+	size_t top;				/* --metrics-top */
+	const struct ft_offload_stats *offload; /* NULL: no offload manager */
+	struct ft_stats stats;			/* scratch: the counters read per scrape */
+};
+
+/* An ft_http_render_fn: ctx is a struct ft_metrics_live. */
+int ft_metrics_http_render(struct ft_textbuf *out, void *ctx);
+
 /* With only the pinned maps (flowtier metrics): opened once, read per rendering. */
 struct ft_metrics_pinned {
 	struct ft_table table;

@@ -27,6 +27,20 @@ int ft_metrics_from_dp(struct ft_metrics_src *src, const struct ft_datapath *dp,
 	return 0;
 }
 
+int ft_metrics_http_render(struct ft_textbuf *out, void *ctx)
+{
+	struct ft_metrics_live *l = ctx;
+	struct ft_metrics_src src = {
+		.scan = l->scan,
+		.last_scan_ns = l->last_scan_ns,
+		.top = l->top,
+		.offload = l->offload,
+	};
+	int err = ft_metrics_from_dp(&src, l->dp, &l->stats);
+
+	return err ? err : ft_metrics_render(&src, out);
+}
+
 int ft_metrics_pinned_open(struct ft_metrics_pinned *p, const char *dir)
 {
 	long page = sysconf(_SC_PAGESIZE);
