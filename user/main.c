@@ -9,6 +9,7 @@
 
 #include "bpffs.h"
 #include "cmd_flows.h"
+#include "cmd_metrics.h"
 #include "cmd_settings.h"
 #include "config.h"
 #include "ct.h"
@@ -35,6 +36,10 @@ static void usage(FILE *f)
 		"  flows [--top N] [--sort pps|bps|packets|bytes] [--sample SECONDS]\n"
 		"                      the busiest flow directions; rates from two reads of\n"
 		"                      the table SECONDS apart (default 1)\n"
+		"  metrics [--metrics-top N]\n"
+		"                      the Prometheus text of /metrics, once, from the pinned\n"
+		"                      maps (node_exporter's textfile collector); N: series\n"
+		"                      for the N flow directions with the most packets\n"
 		"  timeout list | set PROTO STATE SECONDS\n"
 		"                      show or change a timeout, at once for every connection\n"
 		"  zone list | set-limit ZONE LIMIT\n"
@@ -249,6 +254,8 @@ int main(int argc, char **argv)
 		return do_ct(argc - 1, argv + 1);
 	if (!strcmp(cmd, "flows"))
 		return do_flows(argc - 1, argv + 1);
+	if (!strcmp(cmd, "metrics"))
+		return do_metrics(argc - 1, argv + 1);
 	if (!strcmp(cmd, "timeout"))
 		return do_timeout(argc - 1, argv + 1);
 	if (!strcmp(cmd, "zone"))
