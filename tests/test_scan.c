@@ -709,3 +709,43 @@ Test(scan, reads_the_counters_the_datapath_wrote)
 	cr_assert_eq(ft_rank_top(scan, FT_SORT_PPS, 2, best), 2);
 	cr_assert(best[0].flow == f && best[0].dir == side);
 }
+
+/*
+ * The controller's writes into the table: the hw mark follows the flow on
+ * every slot holding it, a touch refreshes last_tick, and a slot the
+ * datapath recycled since the scan is left alone.
+ */
+Test(scan, marks_reach_every_slot_of_a_flow_and_spare_a_recycled_slot)
+{
+	struct ft_key k = key_of(1), other = key_of(2);
+	const struct ft_flow *flows;
+	__u8 marks[64] = { 0 };
+	size_t n;
+
+	setup_table(8, 1000);
+	count(put(2, &k, 1, NS(10)), 0, 3, 300, NS(10));
+	count(put(38, &k, 1, NS(11)), 1, 2, 200, NS(11));
+	count(put(5, &other, 1, NS(12)), 0, 1, 100, NS(12));
+	run_at(1000);
+	flows = ft_scan_flows(scan, &n);
+	cr_assert_leq(n, sizeof(marks));
+	marks[flow_of(&k) - flows] = FT_MARK_HW | FT_MARK_TOUCH;
+
+	ft_scan_mark(scan, tbl, marks, 777);
+	cr_assert_eq(slot_at(2)->hw, FT_HW_OFFLOADED);
+	cr_assert_eq(slot_at(38)->hw, FT_HW_OFFLOADED);
+	cr_assert_eq(slot_at(2)->last_tick, 777);
+	cr_assert_eq(slot_at(38)->last_tick, 777);
+	cr_assert_eq(slot_at(5)->hw, FT_HW_NONE);
+	cr_assert_neq(slot_at(5)->last_tick, 777, "an unmarked flow keeps its age");
+
+	/* The flow left hardware; slot 38 now holds another connection. */
+	run_at(2000);
+	put(38, &other, 2, NS(20));
+	slot_at(38)->hw = FT_HW_OFFLOADED;
+	memset(marks, 0, sizeof(marks));
+	ft_scan_mark(scan, tbl, marks, 900);
+	cr_assert_eq(slot_at(2)->hw, FT_HW_NONE);
+	cr_assert_eq(slot_at(2)->last_tick, 777);
+	cr_assert_eq(slot_at(38)->hw, FT_HW_OFFLOADED, "not the connection the scan saw");
+}

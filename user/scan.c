@@ -761,6 +761,32 @@ const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *
 	return &s->keys[f - s->flows];
 }
 
+static void ft_slot_mark(struct ft_conn *c, __u32 id, __u8 mark, __u32 now_tick)
+{
+	__u8 hw = mark & FT_MARK_HW ? FT_HW_OFFLOADED : FT_HW_NONE;
+
+	/* The datapath may have recycled the slot since the scan. */
+	if (FT_META_ID(__atomic_load_n(&c->meta, __ATOMIC_ACQUIRE)) != id)
+		return;
+	if (c->hw != hw)
+		c->hw = hw;
+	if (mark & FT_MARK_TOUCH)
+		__atomic_store_n(&c->last_tick, now_tick, __ATOMIC_RELAXED);
+}
+
+void ft_scan_mark(const struct ft_scan *s, struct ft_bucket *buckets, const __u8 *marks,
+		  __u32 now_tick)
+{
+	for (__u32 j = 0; j < s->nr_slots; j++) {
+		const struct ft_shadow *sh = &s->shadow[j];
+
+		if (sh->flow == FT_NO_FLOW || (!marks[sh->flow] && !s->flows[sh->flow].hw))
+			continue;
+		ft_slot_mark(&buckets[j / FT_SLOTS].slot[j % FT_SLOTS], sh->id, marks[sh->flow],
+			     now_tick);
+	}
+}
+
 size_t ft_scan_memory(const struct ft_scan *s)
 {
 	return sizeof(*s) + (size_t)s->nr_slots * (sizeof(*s->shadow) + sizeof(*s->dying)) +

@@ -125,6 +125,20 @@ const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key 
 /* A flow's key (f from ft_scan_flows, ft_scan_find or a ranking). */
 const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *f);
 
+/* ft_scan_mark()'s marks, per flow. */
+#define FT_MARK_HW    (1u << 0) /* the flow is in hardware: its slots' hw = FT_HW_OFFLOADED */
+#define FT_MARK_TOUCH (1u << 1) /* its packets go through the NIC: keep it from timing out */
+
+/*
+ * Writes the controller's part of the table for every flow: marks[i] is
+ * for entry i of ft_scan_flows() (*n of them). A slot's hw byte follows
+ * FT_MARK_HW; FT_MARK_TOUCH sets its last_tick to now_tick, as a packet
+ * would. Only slots that still hold the connection the last scan saw are
+ * written, and only lines of flows marked or in hardware are read.
+ */
+void ft_scan_mark(const struct ft_scan *s, struct ft_bucket *buckets, const __u8 *marks,
+		  __u32 now_tick);
+
 /* Bytes the scanner has allocated (shadow, flows, index), touched or not. */
 size_t ft_scan_memory(const struct ft_scan *s);
 
