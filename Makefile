@@ -9,7 +9,7 @@ INCLUDES := -Iinclude -I$(OUT)
 CFLAGS ?= -O2 -g
 SAN ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g $(WARN) -D__TARGET_ARCH_x86 $(INCLUDES)
-LIBS := -lxdp -lbpf -lmnl -lmicrohttpd -lelf -lz
+LIBS := -lxdp -lbpf -lmnl -lmicrohttpd -lelf -lz -lm
 
 BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/flowtier/*.h)
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))

@@ -15,6 +15,7 @@
 #include "datapath.h"
 #include "log.h"
 #include "settings.h"
+#include "simulate.h"
 #include "table.h"
 
 #define FT_EXIT_USAGE 2
@@ -43,6 +44,10 @@ static void usage(FILE *f)
 		"       [--family 4|6] [--proto P] [--src PREFIX] [--dst PREFIX] [--dport A[-B]]\n"
 		"                      verdict rules, first match wins; connections follow\n"
 		"                      a change on their next packet\n"
+		"  simulate --zipf ALPHA --flows N --capacity C --duration SECONDS\n"
+		"       [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"
+		"       [--json]        offload policies side by side on a generated trace\n"
+		"                      against a simulated NIC (flowtier, ovs, fcfs, oracle)\n"
 		"  help                show this text\n"
 		"\n"
 		"options:\n"
@@ -255,6 +260,8 @@ int main(int argc, char **argv)
 		return do_zone(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rule"))
 		return do_rule(argc - 1, argv + 1);
+	if (!strcmp(cmd, "simulate"))
+		return do_simulate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;
