@@ -486,7 +486,7 @@ static int ft_pol_new(struct ft_pol *p, int kind, const struct ft_sim_opts *o)
 		cfg.hw_stats_lag_ms = o->stats_lag_ms;
 		if (o->churn > 0) {
 			cfg.churn_per_s = o->churn;
-			cfg.churn_burst = 2 * o->churn;
+			cfg.churn_burst = 10 * o->churn;
 		}
 		p->fl = calloc(n, sizeof(*p->fl));
 		if (!p->fl || ft_offload_new(&p->m, &cfg, ft_hw_sim_hw(p->sim)))
