@@ -5,7 +5,7 @@
 #include "idmap.h"
 
 /* splitmix64's finaliser: flow ids are often sequential, the slots must not be. */
-static inline size_t ft_idmap_slot(const struct ft_idmap *m, __u64 id)
+static inline size_t ft_idmap_home(const struct ft_idmap *m, __u64 id)
 {
 	id ^= id >> 30;
 	id *= 0xbf58476d1ce4e5b9ull;
@@ -17,41 +17,45 @@ static inline size_t ft_idmap_slot(const struct ft_idmap *m, __u64 id)
 
 void ft_idmap_init(struct ft_idmap *m)
 {
-	m->ids = NULL;
-	m->idx = NULL;
+	m->s = NULL;
 	m->cap = 0;
 	m->n = 0;
 }
 
 void ft_idmap_free(struct ft_idmap *m)
 {
-	free(m->ids);
-	free(m->idx);
+	free(m->s);
 	ft_idmap_init(m);
+}
+
+void ft_idmap_prefetch(const struct ft_idmap *m, __u64 id)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->s[ft_idmap_home(m, id)]);
 }
 
 __u32 ft_idmap_get(const struct ft_idmap *m, __u64 id)
 {
-	size_t s;
+	size_t i;
 
 	if (!m->cap)
 		return FT_IDMAP_NONE;
-	for (s = ft_idmap_slot(m, id); m->idx[s] != FT_IDMAP_NONE; s = (s + 1) & (m->cap - 1))
-		if (m->ids[s] == id)
-			return m->idx[s];
+	for (i = ft_idmap_home(m, id); m->s[i].idx != FT_IDMAP_NONE; i = (i + 1) & (m->cap - 1))
+		if (m->s[i].id == id)
+			return m->s[i].idx;
 	return FT_IDMAP_NONE;
 }
 
 static void ft_idmap_place(struct ft_idmap *m, __u64 id, __u32 idx)
 {
-	size_t s = ft_idmap_slot(m, id);
+	size_t i = ft_idmap_home(m, id);
 
-	while (m->idx[s] != FT_IDMAP_NONE && m->ids[s] != id)
-		s = (s + 1) & (m->cap - 1);
-	if (m->idx[s] == FT_IDMAP_NONE)
+	while (m->s[i].idx != FT_IDMAP_NONE && m->s[i].id != id)
+		i = (i + 1) & (m->cap - 1);
+	if (m->s[i].idx == FT_IDMAP_NONE)
 		m->n++;
-	m->ids[s] = id;
-	m->idx[s] = idx;
+	m->s[i].id = id;
+	m->s[i].idx = idx;
 }
 
 static int ft_idmap_grow(struct ft_idmap *m)
@@ -59,23 +63,19 @@ static int ft_idmap_grow(struct ft_idmap *m)
 	struct ft_idmap old = *m;
 	size_t cap = m->cap ? m->cap * 2 : 1024;
 
-	m->ids = malloc(cap * sizeof(*m->ids));
-	m->idx = malloc(cap * sizeof(*m->idx));
-	if (!m->ids || !m->idx) {
-		free(m->ids);
-		free(m->idx);
+	m->s = malloc(cap * sizeof(*m->s));
+	if (!m->s) {
 		*m = old;
 		return -ENOMEM;
 	}
 	m->cap = cap;
 	m->n = 0;
-	for (size_t s = 0; s < cap; s++)
-		m->idx[s] = FT_IDMAP_NONE;
-	for (size_t s = 0; s < old.cap; s++)
-		if (old.idx[s] != FT_IDMAP_NONE)
-			ft_idmap_place(m, old.ids[s], old.idx[s]);
-	free(old.ids);
-	free(old.idx);
+	for (size_t i = 0; i < cap; i++)
+		m->s[i].idx = FT_IDMAP_NONE;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.s[i].idx != FT_IDMAP_NONE)
+			ft_idmap_place(m, old.s[i].id, old.s[i].idx);
+	free(old.s);
 	return 0;
 }
 
@@ -90,24 +90,23 @@ int ft_idmap_put(struct ft_idmap *m, __u64 id, __u32 idx)
 /* Shifts later members of the probe run back, so that every lookup still finds them. */
 void ft_idmap_del(struct ft_idmap *m, __u64 id)
 {
-	size_t mask = m->cap - 1, s, j, home;
+	size_t mask = m->cap - 1, i, j, home;
 
 	if (!m->cap)
 		return;
-	for (s = ft_idmap_slot(m, id); m->idx[s] != FT_IDMAP_NONE; s = (s + 1) & mask)
-		if (m->ids[s] == id)
+	for (i = ft_idmap_home(m, id); m->s[i].idx != FT_IDMAP_NONE; i = (i + 1) & mask)
+		if (m->s[i].id == id)
 			break;
-	if (m->idx[s] == FT_IDMAP_NONE)
+	if (m->s[i].idx == FT_IDMAP_NONE)
 		return;
 	m->n--;
-	for (j = (s + 1) & mask; m->idx[j] != FT_IDMAP_NONE; j = (j + 1) & mask) {
-		home = ft_idmap_slot(m, m->ids[j]);
-		/* j's entry may move to s only when s lies cyclically in [home, j). */
-		if (((j - home) & mask) >= ((j - s) & mask)) {
-			m->ids[s] = m->ids[j];
-			m->idx[s] = m->idx[j];
-			s = j;
+	for (j = (i + 1) & mask; m->s[j].idx != FT_IDMAP_NONE; j = (j + 1) & mask) {
+		home = ft_idmap_home(m, m->s[j].id);
+		/* j's entry may move to i only when i lies cyclically in [home, j). */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->s[i] = m->s[j];
+			i = j;
 		}
 	}
-	m->idx[s] = FT_IDMAP_NONE;
+	m->s[i].idx = FT_IDMAP_NONE;
 }

@@ -13,9 +13,15 @@
 
 #define FT_IDMAP_NONE 0xffffffffu
 
+/* id and index side by side: a lookup costs one cache miss, not two. */
+struct ft_idmap_slot {
+	__u64 id;
+	__u32 idx;
+	__u32 pad;
+};
+
 struct ft_idmap {
-	__u64 *ids;
-	__u32 *idx;
+	struct ft_idmap_slot *s;
 	size_t cap; /* a power of two, at least twice the entries */
 	size_t n;
 };
@@ -25,6 +31,9 @@ void ft_idmap_free(struct ft_idmap *m);
 
 /* The index stored for id, or FT_IDMAP_NONE. */
 __u32 ft_idmap_get(const struct ft_idmap *m, __u64 id);
+
+/* Asks for the cache line id's lookup will read first (a batch looks ahead). */
+void ft_idmap_prefetch(const struct ft_idmap *m, __u64 id);
 
 /* Stores (or replaces) id -> idx; 0 or -ENOMEM. */
 int ft_idmap_put(struct ft_idmap *m, __u64 id, __u32 idx);

@@ -20,6 +20,7 @@
 /* Ops per backend call: one sendmsg for tc, and what is wasted past exhaustion. */
 #define FT_OFF_BATCH	   64
 #define FT_OFF_MAX_BACKOFF 32
+#define FT_OFF_AHEAD	   16
 
 struct ft_ent {
 	__u64 id;
@@ -78,6 +79,8 @@ struct ft_offload {
 	__u64 tick, now_ms;
 	__u64 *moved;
 	size_t nmoved, cap_moved;
+	__u32 *leave; /* this tick's rules to delete */
+	size_t nleave, cap_leave;
 	struct ft_sel *sel, *sel2;
 	size_t cap_sel;
 	struct ft_hw_op ops[FT_OFF_BATCH];
@@ -694,51 +697,6 @@ static int ft_sel_room(struct ft_offload *m, size_t k)
 
 /* ---- one tick ---- */
 
-static int ft_remove_leaving(struct ft_offload *m)
-{
-	__u32 *idx = NULL;
-	size_t n = 0, cap = 0;
-	int err = 0;
-
-	for (size_t i = 0; i < m->n; i++) {
-		struct ft_ent *e = &m->ents[i];
-		int idle = m->now_ms - e->installed_ms >= m->cfg.hw_stats_lag_ms &&
-			   e->lastuse_ms >= m->cfg.idle_ms + m->cfg.hw_stats_lag_ms;
-
-		if (e->tier != FT_TIER_HARDWARE || !(e->seen != m->tick || e->stale || idle))
-			continue;
-		if (ft_grow((void **)&idx, &cap, n + 1, sizeof(*idx))) {
-			err = -ENOMEM;
-			goto out;
-		}
-		idx[n++] = i;
-	}
-	err = ft_del_list(m, idx, n, NULL);
-out:
-	free(idx);
-	return err;
-}
-
-/* Drops entries with nothing left to say: unlisted and out of hardware. */
-static void ft_sweep(struct ft_offload *m)
-{
-	size_t i = 0;
-
-	while (i < m->n) {
-		struct ft_ent *e = &m->ents[i];
-
-		if (e->tier == FT_TIER_HARDWARE || e->seen == m->tick || e->gone == m->tick) {
-			i++;
-			continue;
-		}
-		ft_idmap_del(&m->map, e->id);
-		if (i != --m->n) {
-			*e = m->ents[m->n];
-			ft_idmap_put(&m->map, e->id, i); /* replaces: never grows */
-		}
-	}
-}
-
 static int ft_push(__u32 **a, size_t *n, size_t *cap, __u32 v)
 {
 	if (ft_grow((void **)a, cap, *n + 1, sizeof(**a)))
@@ -747,25 +705,61 @@ static int ft_push(__u32 **a, size_t *n, size_t *cap, __u32 v)
 	return 0;
 }
 
-static int ft_lists(struct ft_offload *m)
+/* Closing, vanished, verdict changed, or idle as seen through the lag. */
+static int ft_leaving(const struct ft_offload *m, const struct ft_ent *e)
 {
+	__u64 lag = m->cfg.hw_stats_lag_ms;
+
+	if (e->seen != m->tick || e->stale)
+		return 1;
+	return m->now_ms - e->installed_ms >= lag && e->lastuse_ms >= m->cfg.idle_ms + lag;
+}
+
+static int ft_list_one(struct ft_offload *m, const struct ft_ent *e, __u32 i)
+{
+	struct ft_dev *d = &m->devs[e->dev];
+
+	if (e->tier == FT_TIER_HARDWARE) {
+		if (ft_leaving(m, e))
+			return ft_push(&m->leave, &m->nleave, &m->cap_leave, i);
+		return ft_push(&d->hwl, &d->nhwl, &d->cap_hwl, i);
+	}
+	if (e->tier != FT_TIER_PENDING || d->unsupported || (d->bad_shapes & ft_shape(&e->rule)))
+		return 0;
+	d->waiting++;
+	if (e->retry_at > m->now_ms)
+		return 0;
+	return ft_push(&d->pend, &d->npend, &d->cap_pend, i);
+}
+
+/*
+ * One pass over the entries (a million of them cost a pass each): drops
+ * those with nothing left to say, unlisted and out of hardware; collects
+ * the rules that leave; lists per device the offloaded and the pending
+ * that may be tried now. An entry whose rule leaves is pending again only
+ * from the next tick.
+ */
+static int ft_scan(struct ft_offload *m)
+{
+	size_t i = 0;
+
+	m->nleave = 0;
 	for (size_t d = 0; d < m->ndevs; d++)
 		m->devs[d].npend = m->devs[d].nhwl = m->devs[d].waiting = 0;
-	for (size_t i = 0; i < m->n; i++) {
+	while (i < m->n) {
 		struct ft_ent *e = &m->ents[i];
-		struct ft_dev *d = &m->devs[e->dev];
 
-		if (e->tier == FT_TIER_HARDWARE) {
-			if (ft_push(&d->hwl, &d->nhwl, &d->cap_hwl, i))
-				return -ENOMEM;
+		if (e->tier != FT_TIER_HARDWARE && e->seen != m->tick && e->gone != m->tick) {
+			ft_idmap_del(&m->map, e->id);
+			if (i != --m->n) {
+				*e = m->ents[m->n];
+				ft_idmap_put(&m->map, e->id, i); /* replaces: never grows */
+			}
 			continue;
 		}
-		if (e->tier != FT_TIER_PENDING || d->unsupported ||
-		    (d->bad_shapes & ft_shape(&e->rule)))
-			continue;
-		d->waiting++;
-		if (e->retry_at <= m->now_ms && ft_push(&d->pend, &d->npend, &d->cap_pend, i))
+		if (ft_list_one(m, e, i))
 			return -ENOMEM;
+		i++;
 	}
 	return 0;
 }
@@ -948,9 +942,13 @@ static int ft_begin(struct ft_offload *m, const struct ft_offload_flow *flows, s
 	m->now_ms = now_ms;
 	m->nmoved = 0;
 	m->int_hw = m->int_sw = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		/* The map's lines are random: ask for them a few flows ahead. */
+		if (i + FT_OFF_AHEAD < n)
+			ft_idmap_prefetch(&m->map, flows[i + FT_OFF_AHEAD].id);
 		if (ft_ingest(m, &flows[i], keep))
 			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -967,10 +965,9 @@ int ft_offload_tick(struct ft_offload *m, const struct ft_offload_flow *flows, s
 		ft_dump_dev(m, d, m->devs[d].resync);
 		m->devs[d].resync = 0;
 	}
-	err = ft_remove_leaving(m);
-	ft_sweep(m);
+	err = ft_scan(m);
 	if (!err)
-		err = ft_lists(m);
+		err = ft_del_list(m, m->leave, m->nleave, NULL);
 	for (size_t d = 0; !err && d < m->ndevs; d++)
 		ft_place(m, d);
 	ft_coverage(m);
@@ -1084,6 +1081,7 @@ void ft_offload_free(struct ft_offload *m)
 	free(m->dst);
 	free(m->ents);
 	free(m->moved);
+	free(m->leave);
 	free(m->sel);
 	free(m->sel2);
 	ft_idmap_free(&m->map);
