@@ -539,3 +539,78 @@ Test(offload, accounting_is_exact_across_moves)
 	assert_exact();
 	world_end();
 }
+
+static int collect_cb(const struct ft_hw_stat *st, void *ctx)
+{
+	char *s = ctx;
+	size_t l = strlen(s);
+
+	snprintf(s + l, 256 - l, "%llu:%u/%u ", (unsigned long long)st->rule.cookie,
+		 st->rule.key.family, st->rule.handle);
+	return 0;
+}
+
+Test(offload, handles_are_chosen_per_device_and_family)
+{
+	struct ft_hw *hw;
+	char a[256] = "", b[256] = "";
+
+	world_new(8, 2000);
+	world_start();
+	add_flow(5000);
+	add_flow(4000);
+	add_flow(3000);
+	w.f[2].rule.key.family = FT_FAMILY_IPV6;
+	add_flow(2000);
+	w.f[3].rule.key.family = FT_FAMILY_IPV6;
+	flow_init(w.n, IF_B);
+	w.pps[w.n] = 1000;
+	w.listed[w.n++] = 1;
+	step();
+	hw = ft_hw_sim_hw(w.sim);
+	cr_assert_eq(hw->ops->dump(hw, IF_A, collect_cb, a), 0);
+	cr_assert_eq(hw->ops->dump(hw, IF_B, collect_cb, b), 0);
+	cr_assert_str_eq(a, "1000:4/1 1001:4/2 1002:6/1 1003:6/2 ");
+	cr_assert_str_eq(b, "1004:4/1 ");
+	world_end();
+}
+
+Test(offload, an_unsupported_shape_after_a_success_stays_in_software_alone)
+{
+	world_new(8, 2000);
+	world_start();
+	add_flow(5000);
+	step();
+	cr_assert_eq(in_hw(), 0x1);
+	add_flow(4000);
+	w.f[1].rule.verdict = FT_VERDICT_REDIRECT;
+	add_flow(3000);
+	w.f[2].rule.verdict = FT_VERDICT_REDIRECT;
+	add_flow(2000);
+	/* Both redirects go out in this tick's batch, hottest first. */
+	cr_assert_eq(ft_hw_sim_fail_next(w.sim, -EOPNOTSUPP, "mirred to this device"), 0);
+	cr_assert_eq(ft_hw_sim_fail_next(w.sim, -EOPNOTSUPP, "mirred to this device"), 0);
+	steps(5);
+	/* Redirects on this device are never tried again; drops still go in. */
+	cr_assert_eq(in_hw(), 0x9);
+	cr_assert_eq(tier(2), FT_TIER_PENDING);
+	cr_assert_eq(dev(IF_A)->failures[FT_HWC_UNSUPPORTED], 2);
+	cr_assert_eq(dev(IF_A)->installs, 2);
+	world_end();
+}
+
+Test(offload, max_rules_caps_a_device_like_its_capacity)
+{
+	world_new(0, 2000);
+	w.cfg.max_rules = 3;
+	world_start();
+	for (int i = 0; i < 5; i++)
+		add_flow(1000 * (i + 1));
+	steps(3);
+	cr_assert_eq(in_hw(), 0x1c);
+	cr_assert_eq(dev(IF_A)->oor, 1);
+	cr_assert_eq(dev(IF_A)->capacity, 3);
+	cr_assert_str_eq(dev(IF_A)->last_extack, "flowtier's own cap of 3 rules");
+	cr_assert_eq(dev(IF_A)->failures[FT_HWC_EXHAUSTED], 0);
+	world_end();
+}
