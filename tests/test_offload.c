@@ -209,6 +209,14 @@ Test(offload, exhaustion_at_capacity_learns_it_and_keeps_the_hottest)
 	ft_hw_sim_stats(w.sim, &ss);
 	cr_assert_eq(ss.adds, 4);
 	cr_assert_eq(ss.add_refused, 6);
+	/* Last interval: the 4 hottest through the NIC (as its lagged counters tell), 6 in
+	 * software. */
+	struct ft_offload_stats st;
+	ft_offload_stats(w.m, &st);
+	cr_assert_eq(st.intervals, 6);
+	cr_assert_eq(st.hw_packets, 7000 + 8000 + 9000 + 10000);
+	cr_assert_eq(st.sw_packets, 1000 + 2000 + 3000 + 4000 + 5000 + 6000);
+	cr_assert_float_eq(st.coverage, 34000.0 / 55000.0, 1e-12);
 	/* The daemon keeps these connections alive: their rules counted this second. */
 	const __u64 *ids;
 	cr_assert_eq(ft_offload_moved(w.m, &ids), 4);

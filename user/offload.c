@@ -137,38 +137,44 @@ static const char *ft_ifname(__u32 ifindex, char *buf)
 
 /* ---- devices ---- */
 
+/* Grown one at a time: devices are few, and stats hands the array out. */
+static int ft_dev_add(struct ft_offload *m, __u32 ifindex)
+{
+	size_t n = m->ndevs;
+	struct ft_dev *d = realloc(m->devs, (n + 1) * sizeof(*d));
+	struct ft_offload_dev_stats *s;
+
+	if (!d)
+		return -ENOMEM;
+	m->devs = d;
+	s = realloc(m->dst, (n + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	m->dst = s;
+	memset(&m->devs[n], 0, sizeof(m->devs[n]));
+	memset(&m->dst[n], 0, sizeof(m->dst[n]));
+	m->devs[n].next_handle[0] = m->devs[n].next_handle[1] = 1;
+	m->devs[n].tokens = m->cfg.churn_burst;
+	m->devs[n].tokens_ms = m->now_ms;
+	m->dst[n].ifindex = ifindex;
+	m->ndevs = n + 1;
+	return 0;
+}
+
+/* The device's index, added when new; the last one found is tried first. */
 static int ft_dev_of(struct ft_offload *m, __u32 ifindex, __u32 *out)
 {
-	size_t i, n = m->ndevs;
+	size_t i;
 
-	if (m->last_dev < n && m->dst[m->last_dev].ifindex == ifindex) {
+	if (m->last_dev < m->ndevs && m->dst[m->last_dev].ifindex == ifindex) {
 		*out = m->last_dev;
 		return 0;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < m->ndevs; i++)
 		if (m->dst[i].ifindex == ifindex)
-			goto found;
-	/* Grown one at a time: devices are few, and stats hands the array out. */
-	{
-		struct ft_dev *d = realloc(m->devs, (n + 1) * sizeof(*d));
-		struct ft_offload_dev_stats *s;
-
-		if (!d)
-			return -ENOMEM;
-		m->devs = d;
-		s = realloc(m->dst, (n + 1) * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		m->dst = s;
-		memset(&m->devs[n], 0, sizeof(m->devs[n]));
-		memset(&m->dst[n], 0, sizeof(m->dst[n]));
-		m->devs[n].next_handle[0] = m->devs[n].next_handle[1] = 1;
-		m->devs[n].tokens = m->cfg.churn_burst;
-		m->devs[n].tokens_ms = m->now_ms;
-		m->dst[n].ifindex = ifindex;
-		m->ndevs = n + 1;
-	}
-found:
+			break;
+	if (i == m->ndevs && ft_dev_add(m, ifindex))
+		return -ENOMEM;
 	m->last_dev = i;
 	*out = i;
 	return 0;
@@ -234,6 +240,7 @@ static int ft_ent_new(struct ft_offload *m, const struct ft_offload_flow *f, __u
 	e->id = f->id;
 	e->dev = di;
 	e->hw_pps = -1;
+	e->sw_last = f->sw_packets; /* its past is not this interval's */
 	*out = m->n++;
 	return 0;
 }
