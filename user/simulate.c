@@ -2,7 +2,6 @@
 /* flowtier simulate: the trace, the four policies, the report. */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +10,7 @@
 #include "offload.h"
 #include "settings.h"
 #include "simulate.h"
+#include "trace.h"
 
 #define FT_SIM_IFINDEX	 1000000
 #define FT_SIM_PKT_BYTES 100
@@ -33,109 +33,6 @@ void ft_sim_opts_default(struct ft_sim_opts *o)
 	};
 }
 
-/* ---- the trace ---- */
-
-struct ft_trace {
-	const struct ft_sim_opts *o;
-	__u64 rng;
-	double *rate; /* per rank */
-	__u32 *rank;  /* per slot */
-	__u64 *id, *old_id, *born_ms, *pk;
-	__u8 *departed;
-	__u64 next_id;
-	__u64 packets;
-};
-
-/* splitmix64: small, seedable, and the same on every machine. */
-static __u64 ft_rand(__u64 *s)
-{
-	__u64 z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double ft_rand01(__u64 *s)
-{
-	return (double)(ft_rand(s) >> 11) / 9007199254740992.0;
-}
-
-/* Deals the ranks to the slots again (Fisher-Yates). */
-static void ft_trace_shuffle(struct ft_trace *t)
-{
-	for (__u32 i = t->o->flows - 1; i > 0; i--) {
-		__u32 j = ft_rand(&t->rng) % (i + 1), r = t->rank[i];
-
-		t->rank[i] = t->rank[j];
-		t->rank[j] = r;
-	}
-}
-
-static int ft_trace_new(struct ft_trace *t, const struct ft_sim_opts *o)
-{
-	__u32 n = o->flows;
-	double h = 0;
-
-	memset(t, 0, sizeof(*t));
-	t->o = o;
-	t->rng = o->seed;
-	t->rate = calloc(n, sizeof(*t->rate));
-	t->rank = calloc(n, sizeof(*t->rank));
-	t->id = calloc(n, sizeof(*t->id));
-	t->old_id = calloc(n, sizeof(*t->old_id));
-	t->born_ms = calloc(n, sizeof(*t->born_ms));
-	t->pk = calloc(n, sizeof(*t->pk));
-	t->departed = calloc(n, sizeof(*t->departed));
-	if (!t->rate || !t->rank || !t->id || !t->old_id || !t->born_ms || !t->pk || !t->departed)
-		return -ENOMEM;
-	for (__u32 r = 0; r < n; r++)
-		h += pow(r + 1, -o->alpha);
-	for (__u32 r = 0; r < n; r++) {
-		t->rate[r] = o->total_pps * pow(r + 1, -o->alpha) / h;
-		t->rank[r] = r;
-		t->id[r] = r + 1;
-	}
-	t->next_id = n + 1;
-	ft_trace_shuffle(t);
-	return 0;
-}
-
-static void ft_trace_free(struct ft_trace *t)
-{
-	free(t->rate);
-	free(t->rank);
-	free(t->id);
-	free(t->old_id);
-	free(t->born_ms);
-	free(t->pk);
-	free(t->departed);
-}
-
-/* Interval sec, ending at sec * 1000 ms: departures, a shift, then packets. */
-static void ft_trace_step(struct ft_trace *t, __u32 sec)
-{
-	const struct ft_sim_opts *o = t->o;
-
-	for (__u32 s = 0; s < o->flows; s++) {
-		t->departed[s] = sec > 1 && ft_rand01(&t->rng) < o->turnover;
-		if (!t->departed[s])
-			continue;
-		t->old_id[s] = t->id[s];
-		t->id[s] = t->next_id++;
-		t->born_ms[s] = (sec - 1) * 1000ull;
-	}
-	for (__u32 i = 0; i < o->nshifts; i++)
-		if (o->shifts[i] == sec - 1)
-			ft_trace_shuffle(t);
-	for (__u32 s = 0; s < o->flows; s++) {
-		double r = t->rate[t->rank[s]], whole = floor(r);
-
-		t->pk[s] = (__u64)whole + (ft_rand01(&t->rng) < r - whole);
-		t->packets += t->pk[s];
-	}
-}
-
 /* ---- what every policy has ---- */
 
 struct ft_pol {
@@ -146,7 +43,7 @@ struct ft_pol {
 	__u64 ops;   /* oracle: set changes */
 	/* flowtier */
 	struct ft_offload *m;
-	struct ft_offload_flow *fl;
+	struct ft_offload_flow *fl, *list; /* per slot; this second's live ones */
 	/* ovs */
 	__u64 *sw_pk, *hw_seen, *samp_pk, *samp_ms;
 	double *pps;
@@ -157,6 +54,7 @@ struct ft_pol {
 	int full;
 	/* oracle */
 	__u8 *top, *prev;
+	__u32 capacity;
 };
 
 static void ft_sim_rule(const struct ft_trace *t, __u32 slot, __u64 id, struct ft_hw_rule *r)
@@ -214,9 +112,13 @@ static int ft_pol_send(struct ft_pol *p, const struct ft_trace *t, __u32 s)
 
 static int ft_flowtier_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 {
-	for (__u32 s = 0; s < t->o->flows; s++) {
+	size_t n = 0;
+
+	for (__u32 s = 0; s < t->n; s++) {
 		struct ft_offload_flow *f = &p->fl[s];
 
+		if (!t->live[s])
+			continue;
 		if (f->id != t->id[s]) {
 			memset(f, 0, sizeof(*f));
 			f->id = t->id[s];
@@ -226,13 +128,14 @@ static int ft_flowtier_step(struct ft_pol *p, const struct ft_trace *t, __u64 no
 		f->age_ms = now - t->born_ms[s];
 		if (ft_pol_send(p, t, s)) {
 			f->sw_pps = 0;
-			continue;
+		} else {
+			f->sw_pps = (double)t->pk[s];
+			f->sw_packets += t->pk[s];
+			f->sw_bytes += t->pk[s] * FT_SIM_PKT_BYTES;
 		}
-		f->sw_pps = (double)t->pk[s];
-		f->sw_packets += t->pk[s];
-		f->sw_bytes += t->pk[s] * FT_SIM_PKT_BYTES;
+		p->list[n++] = *f;
 	}
-	return ft_offload_tick(p->m, p->fl, t->o->flows, now);
+	return ft_offload_tick(p->m, p->list, n, now);
 }
 
 /* ---- ovs ---- */
@@ -262,9 +165,9 @@ static void ft_ovs_sample(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 {
 	struct ft_hw *hw = ft_hw_sim_hw(p->sim);
 
-	memset(p->hw_seen, 0, t->o->flows * sizeof(*p->hw_seen));
+	memset(p->hw_seen, 0, t->n * sizeof(*p->hw_seen));
 	hw->ops->dump(hw, FT_SIM_IFINDEX, ft_ovs_dump_cb, p);
-	for (__u32 s = 0; s < t->o->flows; s++) {
+	for (__u32 s = 0; s < t->n; s++) {
 		__u64 total = p->sw_pk[s] + p->hw_seen[s], secs = (now - p->samp_ms[s]) / 1000;
 
 		if (now - p->samp_ms[s] < FT_OVS_PASS_MS || !secs)
@@ -308,7 +211,7 @@ static void ft_ovs_pass(struct ft_pol *p, const struct ft_trace *t, struct ft_ov
 
 static int ft_ovs_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 {
-	__u32 n = t->o->flows;
+	__u32 n = t->n;
 	struct ft_ovs_ent *pend, *off;
 	size_t np = 0, no = 0;
 
@@ -321,6 +224,8 @@ static int ft_ovs_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 			p->samp_ms[s] = now - 1000;
 			p->pps[s] = 0;
 		}
+		if (!t->live[s])
+			continue;
 		/* A new flow is offloaded when set up, unless the port is OOR. */
 		if (!p->tried[s] && !p->oor) {
 			if (ft_pol_add(p, t, s, NULL) == -ENOSPC)
@@ -346,6 +251,8 @@ static int ft_ovs_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 	for (__u32 s = 0; s < n; s++) {
 		struct ft_ovs_ent e = { .pps = p->pps[s], .slot = s };
 
+		if (!t->live[s])
+			continue;
 		if (ft_hw_sim_has(p->sim, t->id[s]))
 			off[no++] = e;
 		else
@@ -364,7 +271,7 @@ static int ft_fcfs_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 	int busy = 0;
 
 	(void)now;
-	for (__u32 s = 0; s < t->o->flows; s++) {
+	for (__u32 s = 0; s < t->n; s++) {
 		if (t->departed[s]) {
 			if (ft_hw_sim_has(p->sim, t->old_id[s]))
 				ft_pol_del(p, t, s, t->old_id[s]);
@@ -372,10 +279,10 @@ static int ft_fcfs_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 		}
 	}
 	/* Arrival order is slot order; a flow that found the NIC full never gets in. */
-	for (__u32 s = 0; s < t->o->flows && !busy; s++) {
+	for (__u32 s = 0; s < t->n && !busy; s++) {
 		int err;
 
-		if (p->tried[s])
+		if (p->tried[s] || !t->live[s])
 			continue;
 		if (p->full) {
 			p->tried[s] = 1;
@@ -389,7 +296,7 @@ static int ft_fcfs_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 		p->tried[s] = 1;
 		p->full = err == -ENOSPC;
 	}
-	for (__u32 s = 0; s < t->o->flows; s++)
+	for (__u32 s = 0; s < t->n; s++)
 		ft_pol_send(p, t, s);
 	return 0;
 }
@@ -420,7 +327,7 @@ static void ft_heap_down(__u64 *h, __u32 *hs, size_t n, size_t i)
 /* The top capacity of this interval's packets, with a min-heap of capacity. */
 static int ft_oracle_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 {
-	size_t c = t->o->capacity < t->o->flows ? t->o->capacity : t->o->flows, k = 0;
+	size_t c = p->capacity < t->n ? p->capacity : t->n, k = 0;
 	__u64 *h = malloc(c * sizeof(*h));
 	__u32 *hs = malloc(c * sizeof(*hs));
 
@@ -430,7 +337,7 @@ static int ft_oracle_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 		free(hs);
 		return -ENOMEM;
 	}
-	for (__u32 s = 0; s < t->o->flows; s++) {
+	for (__u32 s = 0; s < t->n; s++) {
 		if (k < c) {
 			h[k] = t->pk[s];
 			hs[k++] = s;
@@ -443,12 +350,12 @@ static int ft_oracle_step(struct ft_pol *p, const struct ft_trace *t, __u64 now)
 			ft_heap_down(h, hs, c, 0);
 		}
 	}
-	memset(p->top, 0, t->o->flows);
+	memset(p->top, 0, t->n);
 	for (size_t i = 0; i < k; i++) {
 		p->hw_pk += h[i];
 		p->top[hs[i]] = 1;
 	}
-	for (__u32 s = 0; s < t->o->flows; s++) {
+	for (__u32 s = 0; s < t->n; s++) {
 		int was = p->prev[s] && !t->departed[s];
 
 		p->ops += (p->top[s] != was) + (p->prev[s] && t->departed[s]);
@@ -477,6 +384,7 @@ static int ft_pol_new(struct ft_pol *p, int kind, const struct ft_sim_opts *o)
 
 	memset(p, 0, sizeof(*p));
 	p->name = ft_pol_names[kind];
+	p->capacity = o->capacity;
 	p->cov = calloc(o->duration + 1, sizeof(*p->cov));
 	if (!p->cov || ft_hw_sim_new(&p->sim, &sc))
 		return -ENOMEM;
@@ -489,7 +397,8 @@ static int ft_pol_new(struct ft_pol *p, int kind, const struct ft_sim_opts *o)
 			cfg.churn_burst = 10 * o->churn;
 		}
 		p->fl = calloc(n, sizeof(*p->fl));
-		if (!p->fl || ft_offload_new(&p->m, &cfg, ft_hw_sim_hw(p->sim)))
+		p->list = calloc(n, sizeof(*p->list));
+		if (!p->fl || !p->list || ft_offload_new(&p->m, &cfg, ft_hw_sim_hw(p->sim)))
 			return -ENOMEM;
 		break;
 	case FT_POL_OVS:
@@ -522,6 +431,7 @@ static void ft_pol_free(struct ft_pol *p)
 		ft_hw_sim_hw(p->sim)->ops->close(ft_hw_sim_hw(p->sim));
 	free(p->cov);
 	free(p->fl);
+	free(p->list);
 	free(p->sw_pk);
 	free(p->hw_seen);
 	free(p->samp_pk);
@@ -586,19 +496,49 @@ static void ft_results(const struct ft_sim_opts *o, const struct ft_trace *t, st
 	}
 }
 
-int ft_simulate(const struct ft_sim_opts *o, struct ft_sim_result *res)
+static int ft_sim_trace(struct ft_sim_opts *o, struct ft_trace *t)
+{
+	int err;
+
+	if (!o->trace)
+		return ft_trace_generate(t, o->flows, o->alpha, o->total_pps, o->turnover, o->seed);
+	err = ft_trace_load(t, o->trace);
+	if (err)
+		return err;
+	o->flows = t->n;
+	if (!o->duration)
+		o->duration = t->seconds;
+	for (__u32 i = 0; i < o->nshifts; i++) {
+		if (o->shifts[i] >= o->duration) {
+			pr_err("--shift %u: past the end of the trace (%u seconds)\n", o->shifts[i],
+			       o->duration);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int ft_sim_shift_at(const struct ft_sim_opts *o, __u32 sec)
+{
+	for (__u32 i = 0; i < o->nshifts; i++)
+		if (o->shifts[i] == sec)
+			return 1;
+	return 0;
+}
+
+int ft_simulate(struct ft_sim_opts *o, struct ft_sim_result *res)
 {
 	struct ft_pol pols[FT_SIM_NPOLICIES] = {};
 	struct ft_trace t;
 	int err;
 
-	err = ft_trace_new(&t, o);
+	err = ft_sim_trace(o, &t);
 	for (int k = 0; !err && k < FT_SIM_NPOLICIES; k++)
 		err = ft_pol_new(&pols[k], k, o);
 	for (__u32 sec = 1; !err && sec <= o->duration; sec++) {
 		__u64 before[FT_SIM_NPOLICIES], total = t.packets;
 
-		ft_trace_step(&t, sec);
+		ft_trace_step(&t, sec, ft_sim_shift_at(o, sec - 1));
 		total = t.packets - total;
 		for (int k = 0; !err && k < FT_SIM_NPOLICIES; k++) {
 			before[k] = pols[k].hw_pk;
@@ -691,7 +631,9 @@ static void ft_sim_usage(FILE *f)
 	fprintf(f,
 		"usage: flowtier simulate --zipf ALPHA --flows N --capacity C --duration SECONDS\n"
 		"         [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"
-		"         [--pps TOTAL] [--turnover FRACTION] [--churn OPS] [--json]\n");
+		"         [--pps TOTAL] [--turnover FRACTION] [--churn OPS] [--json]\n"
+		"       flowtier simulate --trace FILE --capacity C [--duration SECONDS]\n"
+		"         [--shift SECONDS]... [--insert-rate R] [--stats-lag SECONDS] [--json]\n");
 }
 
 static int ft_sim_opt(int opt, const char *arg, struct ft_sim_opts *o, int *json)
@@ -745,21 +687,32 @@ static int ft_sim_opt(int opt, const char *arg, struct ft_sim_opts *o, int *json
 		*json = 1;
 		return 0;
 	case 't':
-		pr_err("--trace: recorded traces are not supported yet (there is no 'flowtier "
-		       "record' to write them); use a generated trace (--zipf ...)\n");
-		return -EINVAL;
+		o->trace = arg;
+		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
-static int ft_sim_check(const struct ft_sim_opts *o, int given)
+/* given: bit 0 --zipf, 1 --flows, 2 --capacity, 3 --duration. */
+static int ft_sim_check(struct ft_sim_opts *o, int given)
 {
-	if (given != 0xf) {
-		pr_err("simulate needs --zipf, --flows, --capacity and --duration\n");
+	if (o->trace && (given & 3)) {
+		pr_err("--trace replays a recorded trace: --zipf and --flows do not apply\n");
 		return -EINVAL;
 	}
-	for (__u32 i = 0; i < o->nshifts; i++) {
+	if (o->trace && !(given & 4)) {
+		pr_err("simulate --trace needs --capacity\n");
+		return -EINVAL;
+	}
+	if (!o->trace && given != 0xf) {
+		pr_err("simulate needs --zipf, --flows, --capacity and --duration (or --trace "
+		       "FILE and --capacity)\n");
+		return -EINVAL;
+	}
+	if (o->trace && !(given & 8))
+		o->duration = 0; /* the trace's own */
+	for (__u32 i = 0; o->duration && i < o->nshifts; i++) {
 		if (o->shifts[i] >= o->duration) {
 			pr_err("--shift %u: past the end of the trace (--duration %u)\n",
 			       o->shifts[i], o->duration);
@@ -807,6 +760,8 @@ int do_simulate(int argc, char **argv)
 	/* The manager's OOR notices would drown the report. */
 	ft_log_set_level(FT_LOG_WARN);
 	err = ft_simulate(&o, res);
+	if (err == -EINVAL || err == -ENOENT)
+		return FT_EXIT_USAGE; /* the trace file: already said what is wrong */
 	if (err) {
 		pr_err("simulate: %s\n", strerror(-err));
 		return 1;

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * flowtier simulate: one generated flow-rate trace replayed through several
+ * flowtier simulate: one flow-rate trace replayed through several
  * placement policies side by side, each against its own simulated NIC.
  *
- * The trace: flows slots, each holding one flow; rank r of the Zipf law
- * sends total_pps * r^-alpha / H(N, alpha) packets a second (the fraction
- * drawn as one extra packet with that probability). Each second a slot's
- * flow leaves with probability turnover and a new flow takes its rank; at
- * each shift the ranks are dealt again at random. Everything comes from
- * the seed, so every policy sees the same packets.
+ * A generated trace has flows slots, each holding one flow; rank r of the
+ * Zipf law sends total_pps * r^-alpha / H(N, alpha) packets a second (the
+ * fraction drawn as one extra packet with that probability). Each second
+ * a slot's flow leaves with probability turnover and a new flow takes its
+ * rank; at each shift the ranks are dealt again at random. Everything
+ * comes from the seed, so every policy sees the same packets. A recorded
+ * trace (trace.h gives the format) is replayed as it is; its shifts only
+ * say where recovery is measured.
  *
  * Policies: flowtier (the offload manager, defaults as the daemon's),
  * ovs (Open vSwitch's offload-rebalance: 3 s pass, pps as packet delta
@@ -38,8 +40,9 @@ struct ft_sim_opts {
 	double insert_rate; /* adds per second the NIC takes */
 	__u64 stats_lag_ms;
 	double total_pps;
-	double turnover; /* share of flows replaced each second */
-	double churn;	 /* flowtier's churn budget, operations per second (0: default) */
+	double turnover;   /* share of flows replaced each second */
+	double churn;	   /* flowtier's churn budget, operations per second (0: default) */
+	const char *trace; /* a recorded trace instead of a generated one */
 };
 
 void ft_sim_opts_default(struct ft_sim_opts *o);
@@ -53,8 +56,12 @@ struct ft_sim_result {
 	__u64 hw_packets, packets;
 };
 
-/* Runs every policy over the trace; res holds FT_SIM_NPOLICIES results. */
-int ft_simulate(const struct ft_sim_opts *o, struct ft_sim_result *res);
+/*
+ * Runs every policy over the trace; res holds FT_SIM_NPOLICIES results.
+ * With a recorded trace, flows becomes its number of flows and a duration
+ * of 0 its last second.
+ */
+int ft_simulate(struct ft_sim_opts *o, struct ft_sim_result *res);
 
 void ft_sim_print(FILE *f, const struct ft_sim_opts *o, const struct ft_sim_result *res, int json);
 
