@@ -622,3 +622,29 @@ Test(offload, max_rules_caps_a_device_like_its_capacity)
 	cr_assert_eq(dev(IF_A)->failures[FT_HWC_EXHAUSTED], 0);
 	world_end();
 }
+
+Test(offload, a_vanished_flow_leaves_hardware_with_its_final_counters)
+{
+	__u64 hp, hb;
+
+	world_new(8, 2000);
+	world_start();
+	add_flow(1000);
+	add_flow(2000);
+	steps(4);
+	cr_assert_eq(in_hw(), 0x3);
+	w.listed[1] = 0; /* the datapath timed it out, or it was evicted */
+	step();
+	cr_assert_eq(dev(IF_A)->removals, 1);
+	cr_assert_eq(dev(IF_A)->rules, 1);
+	cr_assert(!ft_hw_sim_has(w.sim, w.f[1].id));
+	/* Sent in 4 s, 3 of them through the NIC: the final counters, not the lagged ones. */
+	cr_assert_eq(ft_offload_tier(w.m, w.f[1].id, &hp, &hb), FT_TIER_SOFTWARE);
+	cr_assert_eq(hp, 3 * 2000);
+	cr_assert_eq(hb, 3 * 2000 * PKT_SIZE);
+	cr_assert_eq(w.f[1].sw_packets + hp, w.sent[1]);
+	step();
+	ft_offload_tier(w.m, w.f[1].id, &hp, NULL);
+	cr_assert_eq(hp, 0, "forgotten one interval later");
+	world_end();
+}
