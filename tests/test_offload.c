@@ -648,3 +648,36 @@ Test(offload, a_vanished_flow_leaves_hardware_with_its_final_counters)
 	cr_assert_eq(hp, 0, "forgotten one interval later");
 	world_end();
 }
+
+Test(offload, restart_deletes_a_rule_whose_id_now_names_another_connection)
+{
+	struct ft_hw_sim_stats ss;
+	__u32 ifs[] = { IF_A };
+
+	world_new(8, 0);
+	world_start();
+	add_flow(1000);
+	add_flow(2000);
+	steps(2);
+	cr_assert_eq(in_hw(), 0x3);
+	ft_offload_free(w.m);
+	cr_assert_eq(ft_offload_new(&w.m, &w.cfg, ft_hw_sim_hw(w.sim)), 0);
+	/* Same ids; flow 1's now names another port, flow 0's verdict changed. */
+	struct ft_offload_flow list[2] = { w.f[0], w.f[1] };
+	list[0].rule.verdict = FT_VERDICT_REDIRECT;
+	list[0].rule.redirect_ifindex = IF_B;
+	list[1].rule.key.port[0] = htobe16(9);
+	cr_assert_eq(ft_offload_adopt(w.m, ifs, 1, list, 2, w.now), 0);
+	ft_hw_sim_stats(w.sim, &ss);
+	cr_assert_eq(ss.rules, 0);
+	cr_assert_eq(ss.dels, 2);
+	cr_assert_eq(dev(IF_A)->rules, 0);
+	/* Their software rates read 0 while the rules ran: not candidates yet. */
+	cr_assert_eq(tier(0), FT_TIER_SOFTWARE);
+	cr_assert_eq(tier(1), FT_TIER_SOFTWARE);
+	/* What those rules counted belongs to the connections they matched, not these. */
+	__u64 hp;
+	ft_offload_tier(w.m, w.f[1].id, &hp, NULL);
+	cr_assert_eq(hp, 0);
+	world_end();
+}

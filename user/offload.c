@@ -346,7 +346,7 @@ static int ft_adopt_one(struct ft_dump_ctx *c, struct ft_ent *e, const struct ft
 	struct ft_dev *d = &m->devs[c->di];
 	int fam = st->rule.key.family == FT_FAMILY_IPV6;
 
-	e->rule = st->rule;
+	e->rule.handle = st->rule.handle;
 	ft_set_installed(m, e);
 	/* Its counters so far are the direction's too: counted, not a move. */
 	e->cur_packets = st->packets;
@@ -355,6 +355,19 @@ static int ft_adopt_one(struct ft_dump_ctx *c, struct ft_ent *e, const struct ft
 	if (st->rule.handle >= d->next_handle[fam])
 		d->next_handle[fam] = st->rule.handle + 1;
 	return 0;
+}
+
+/*
+ * The rule found does what the entry's would: same packets, same verdict.
+ * The zone is not compared: a flower rule does not match on it.
+ */
+static int ft_rule_same(const struct ft_hw_rule *a, const struct ft_hw_rule *b)
+{
+	return !memcmp(a->key.addr, b->key.addr, sizeof(a->key.addr)) &&
+	       !memcmp(a->key.port, b->key.port, sizeof(a->key.port)) &&
+	       a->key.proto == b->key.proto && a->key.family == b->key.family && a->dir == b->dir &&
+	       a->ifindex == b->ifindex && a->verdict == b->verdict &&
+	       (a->verdict != FT_VERDICT_REDIRECT || a->redirect_ifindex == b->redirect_ifindex);
 }
 
 static int ft_dump_cb(const struct ft_hw_stat *st, void *ctx)
@@ -375,7 +388,7 @@ static int ft_dump_cb(const struct ft_hw_stat *st, void *ctx)
 	if (!c->adopt)
 		return 0;
 	if (e && e->tier != FT_TIER_HARDWARE && e->seen == m->tick &&
-	    e->rule.ifindex == st->rule.ifindex && e->rule.dir == st->rule.dir)
+	    ft_rule_same(&e->rule, &st->rule))
 		return ft_adopt_one(c, e, st);
 	if (ft_grow((void **)&c->del, &c->cap_del, c->ndel + 1, sizeof(*c->del)))
 		return -ENOMEM;
@@ -384,7 +397,11 @@ static int ft_dump_cb(const struct ft_hw_stat *st, void *ctx)
 	return 0;
 }
 
-/* Deletes rules no live flow owns; a duplicate's counters still go to its flow. */
+/*
+ * Deletes rules no live flow owns. A duplicate of a flow's rule counted
+ * that flow's packets, so they go to it; a rule whose id now names
+ * another connection counted someone else's.
+ */
 static int ft_del_orphans(struct ft_offload *m, struct ft_hw_op *ops, size_t n)
 {
 	for (size_t off = 0; off < n; off += FT_OFF_BATCH) {
@@ -396,7 +413,8 @@ static int ft_del_orphans(struct ft_offload *m, struct ft_hw_op *ops, size_t n)
 		for (size_t j = 0; j < k; j++) {
 			__u32 i = ft_idmap_get(&m->map, ops[off + j].rule.cookie);
 
-			if (ops[off + j].err || i == FT_IDMAP_NONE)
+			if (ops[off + j].err || i == FT_IDMAP_NONE ||
+			    !ft_rule_same(&m->ents[i].rule, &ops[off + j].rule))
 				continue;
 			m->ents[i].base_packets += m->finals[j].packets;
 			m->ents[i].base_bytes += m->finals[j].bytes;

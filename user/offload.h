@@ -56,8 +56,9 @@ void ft_offload_cfg_default(struct ft_offload_cfg *cfg);
 
 /*
  * One candidate direction, as the software tier sees it this interval.
- * While a direction is in hardware its software rate is near zero and is
- * not used: the manager ranks it by its rule's counters.
+ * id is unique per direction and stable across intervals (and restarts,
+ * for adoption). While a direction is in hardware its software rate is
+ * near zero and is not used: the manager ranks it by its rule's counters.
  */
 struct ft_offload_flow {
 	__u64 id;		 /* stable flow id (becomes the rule cookie) */
