@@ -9,7 +9,7 @@ INCLUDES := -Iinclude -I$(OUT)
 CFLAGS ?= -O2 -g
 SAN ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g $(WARN) -D__TARGET_ARCH_x86 $(INCLUDES)
-LIBS := -lxdp -lbpf -lmnl -lmicrohttpd -lelf -lz
+LIBS := -lxdp -lbpf -lmnl -lmicrohttpd -lelf -lz -lm
 
 BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/flowtier/*.h)
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
@@ -17,7 +17,7 @@ USER_HDRS := $(wildcard user/*.h)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all deps test demo bench bench-build clean
+.PHONY: all deps test demo bench bench-build bench-policy clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -85,6 +85,13 @@ bench: bench-build
 # CI builds the benchmarks without running them, so that they cannot rot.
 bench-build: $(OUT)/flowtier.skel.h
 	$(MAKE) -C tools/bench OUT=$(abspath $(OUT))/bench TOP=$(abspath .) all scan
+
+# Offload policies on issue 7's Zipf traces: 100k flows, one shift of the hot set (~1 minute).
+bench-policy: $(OUT)/flowtier
+	@for a in 0.8 1.0 1.2; do for c in 1000 4000; do \
+		echo "zipf $$a, capacity $$c"; \
+		$(OUT)/flowtier simulate --zipf $$a --flows 100000 --capacity $$c --duration 120 --shift 60; \
+	done; done
 
 clean:
 	rm -rf $(OUT)

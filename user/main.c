@@ -16,6 +16,7 @@
 #include "datapath.h"
 #include "log.h"
 #include "settings.h"
+#include "simulate.h"
 #include "table.h"
 
 #define FT_EXIT_USAGE 2
@@ -48,6 +49,11 @@ static void usage(FILE *f)
 		"       [--family 4|6] [--proto P] [--src PREFIX] [--dst PREFIX] [--dport A[-B]]\n"
 		"                      verdict rules, first match wins; connections follow\n"
 		"                      a change on their next packet\n"
+		"  simulate --zipf ALPHA --flows N --capacity C --duration SECONDS\n"
+		"       [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"
+		"       [--trace FILE] [--json]\n"
+		"                      offload policies side by side on a generated or recorded\n"
+		"                      trace against a simulated NIC (flowtier, ovs, fcfs, oracle)\n"
 		"  help                show this text\n"
 		"\n"
 		"options:\n"
@@ -262,6 +268,8 @@ int main(int argc, char **argv)
 		return do_zone(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rule"))
 		return do_rule(argc - 1, argv + 1);
+	if (!strcmp(cmd, "simulate"))
+		return do_simulate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

@@ -10,8 +10,14 @@
  * offloaded one, within a churn budget. The same code runs in the daemon,
  * in `flowtier simulate` and in the tests; only the backend differs.
  *
- * DRAFT INTERFACE: the implementer may refine it; the daemon, the
- * simulator and the tests use only what is declared here.
+ * The daemon, the simulator and the tests use only what is declared here.
+ *
+ * OOR is entered when an add fails with an exhaustion error (its extack is
+ * logged); the rules held then are the learned capacity. It is left when
+ * no candidate of the device waits outside hardware any more, or when an
+ * add succeeds with the device already holding its learned capacity (a
+ * probe, every oor_probe_ms): then the device had more room than learned
+ * (other users of the NIC freed some) and the capacity is learned again.
  */
 #ifndef FT_OFFLOAD_H
 #define FT_OFFLOAD_H
@@ -33,11 +39,27 @@ struct ft_offload_cfg {
 	__u64 idle_ms;		 /* a rule whose lastuse passes this leaves hardware */
 	__u64 oor_probe_ms;	 /* while OOR, try one add past capacity this often */
 	__u32 max_rules;	 /* cap per device, 0: until exhaustion (--tc-capacity is the backend's) */
+	__u32 max_adds_per_tick; /* fill bound per device and interval (a NIC takes ~2.5k/s) */
+	__u64 retry_ms;		 /* first backoff after a transient error, doubled up to 32x */
 };
 
+/*
+ * min_pps 100, min_age 1 s, rebalance on, margins 20% and 100 pps, dwell
+ * 5 s, churn 500 operations/s (an add or a delete is one; a swap costs
+ * two: a fifth of the ~2,500 rules/s a NIC inserts) with a burst of 5000
+ * (ten seconds saved up, spent when the hot set shifts; the margins and
+ * the dwell keep steady-state churn far below the rate), stats lag 2 s,
+ * idle 10 s, probe every 30 s, no max_rules, 2048 adds per tick, retry
+ * after 1 s.
+ */
 void ft_offload_cfg_default(struct ft_offload_cfg *cfg);
 
-/* One candidate direction, as the software tier sees it this interval. */
+/*
+ * One candidate direction, as the software tier sees it this interval.
+ * id is unique per direction and stable across intervals (and restarts,
+ * for adoption). While a direction is in hardware its software rate is
+ * near zero and is not used: the manager ranks it by its rule's counters.
+ */
 struct ft_offload_flow {
 	__u64 id;		 /* stable flow id (becomes the rule cookie) */
 	struct ft_hw_rule rule;	 /* key, dir, verdict, ifindex, redirect_ifindex */
@@ -61,7 +83,7 @@ struct ft_offload_dev_stats {
 	__u32 capacity;	      /* learned at the last exhaustion, 0: unknown */
 	int oor;	      /* out of resources now */
 	__u64 oor_enter, oor_leave;
-	__u64 installs, removals, swaps, rollbacks;
+	__u64 installs, removals, swaps, rollbacks; /* installs/removals: every add/delete that went through */
 	__u64 failures[FT_HWC_MAX];
 	char last_extack[FT_HW_EXTACK_LEN];
 };
@@ -71,7 +93,7 @@ struct ft_offload_stats {
 	double coverage; /* share of the last interval's candidate packets handled in hardware */
 	__u64 hw_packets, sw_packets; /* of the last interval */
 	__u32 ndevs;
-	const struct ft_offload_dev_stats *devs;
+	const struct ft_offload_dev_stats *devs; /* valid until the next call into the manager */
 };
 
 struct ft_offload;
@@ -94,11 +116,25 @@ int ft_offload_adopt(struct ft_offload *m, const __u32 *ifindexes, size_t nifs,
 int ft_offload_tick(struct ft_offload *m, const struct ft_offload_flow *flows, size_t n,
 		    __u64 now_ms);
 
-/* A direction's tier and its hardware counters (final ones included after removal). */
+/*
+ * A direction's tier and its hardware counters: every install's, the
+ * final ones read at deletion included, so that software plus hardware
+ * is what the direction carried (while a rule is in the NIC its counters
+ * lag by up to hw_stats_lag). Known while the direction is listed to
+ * ft_offload_tick(), and for one interval after it vanished.
+ */
 enum ft_tier ft_offload_tier(const struct ft_offload *m, __u64 id, __u64 *hw_packets,
 			     __u64 *hw_bytes);
 
 void ft_offload_stats(const struct ft_offload *m, struct ft_offload_stats *st);
+
+/*
+ * The ids whose hardware counters moved during the last tick (or adopt):
+ * the daemon refreshes their connections' last_tick so that the datapath
+ * does not time out a connection whose packets all go through the NIC.
+ * Valid until the next call into the manager.
+ */
+size_t ft_offload_moved(const struct ft_offload *m, const __u64 **ids);
 
 /* Removes every rule the manager installed (flowtier unload). */
 int ft_offload_flush(struct ft_offload *m);
