@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Between the tiers: a table written as the datapath would, scanned, fed
+ * to the real offload manager driving the simulated NIC; the rules that
+ * come out, and the marks that go back into the table.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw_sim.h"
+#include "offload.h"
+#include "scan.h"
+#include "tiering.h"
+
+#define NS(ms)	 ((__u64)(ms)*1000000)
+#define TICK(ms) ((__u32)(NS(ms) >> FT_TICK_SHIFT))
+#define IF_IN	 7
+#define IF_OUT	 9
+
+static struct ft_bucket tbl[8];
+static struct ft_scan *scan;
+static struct ft_hw_sim *sim;
+static struct ft_offload *mgr;
+static struct ft_tiering *tier;
+
+static void setup(void)
+{
+	struct ft_hw_sim_cfg hc = { .capacity = 1 };
+	struct ft_offload_cfg oc;
+
+	memset(tbl, 0, sizeof(tbl));
+	cr_assert_eq(ft_scan_new(&scan, 8 * FT_SLOTS, 0), 0);
+	cr_assert_eq(ft_hw_sim_new(&sim, &hc), 0);
+	ft_offload_cfg_default(&oc);
+	oc.hw_stats_lag_ms = 0;
+	cr_assert_eq(ft_offload_new(&mgr, &oc, ft_hw_sim_hw(sim)), 0);
+	cr_assert_eq(ft_tiering_new(&tier, mgr), 0);
+}
+
+static void teardown(void)
+{
+	ft_tiering_free(tier);
+	ft_offload_free(mgr);
+	ft_scan_free(scan);
+}
+
+TestSuite(tiering, .init = setup, .fini = teardown);
+
+/* An established UDP connection 198.18.0.<i>:1000 <-> 198.19.0.1:80, opened by side 0. */
+static struct ft_conn *conn(__u32 slot, __u8 i, __u8 verdict)
+{
+	struct ft_conn *c = &tbl[slot / FT_SLOTS].slot[slot % FT_SLOTS];
+	const __u8 a0[4] = { 198, 18, 0, i }, a1[4] = { 198, 19, 0, 1 };
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->key.addr[0], a0, 4);
+	memcpy(c->key.addr[1], a1, 4);
+	c->key.port[0] = htons(1000);
+	c->key.port[1] = htons(80);
+	c->key.proto = 17;
+	c->key.family = FT_FAMILY_IPV4;
+	c->state = FT_STATE_ESTABLISHED;
+	c->verdict = verdict;
+	c->redirect_ifindex = verdict == FT_VERDICT_REDIRECT ? IF_OUT : 0;
+	c->in_ifindex[0] = c->in_ifindex[1] = IF_IN;
+	c->dir[0].first_ns = c->dir[1].first_ns = NS(10);
+	c->meta = FT_META(0x77u + i, FT_TO_UDP_ESTABLISHED, 1);
+	return c;
+}
+
+/* Both directions carried packets_per_s since the last step; one scan and one tick at ms. */
+static void step(struct ft_conn **c, int n, const __u64 *pps, __u64 ms)
+{
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < 2; d++) {
+			c[i]->dir[d].packets += pps[i];
+			c[i]->dir[d].bytes += pps[i] * 100;
+			c[i]->dir[d].last_ns = NS(ms);
+		}
+	ft_hw_sim_set_time(sim, ms);
+	cr_assert_eq(ft_scan_run(scan, tbl, 8, ms), 0);
+	cr_assert_eq(ft_tiering_tick(tier, scan, tbl, ms, TICK(ms)), 0);
+}
+
+Test(tiering, the_hottest_drop_direction_goes_to_the_nic_and_is_marked_in_the_table)
+{
+	struct ft_conn *c[2] = { conn(3, 1, FT_VERDICT_DROP), conn(20, 2, FT_VERDICT_DROP) };
+	const __u64 pps[2] = { 5000, 300 };
+	__u64 hp, hb;
+
+	for (__u64 ms = 2000; ms <= 5000; ms += 1000)
+		step(c, 2, pps, ms);
+
+	/* Capacity 1: the hottest direction, on the device it arrives on. */
+	cr_assert(ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 0)) ||
+		  ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 1)));
+	cr_assert(!ft_hw_sim_has(sim, ft_flow_id(&c[1]->key, 0)));
+	cr_assert(!ft_hw_sim_has(sim, ft_flow_id(&c[1]->key, 1)));
+	cr_assert_eq(c[0]->hw, FT_HW_OFFLOADED);
+	cr_assert_eq(c[1]->hw, FT_HW_NONE);
+	cr_assert_eq(ft_tiering_tier(tier, &c[1]->key, 0, NULL, NULL), FT_TIER_PENDING);
+
+	/* The NIC counts the installed direction; its connection is kept alive. */
+	int d = ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 0)) ? 0 : 1;
+	cr_assert_eq(ft_hw_sim_hit(sim, ft_flow_id(&c[0]->key, d), 40, 4000), 1);
+	c[0]->last_tick = 1;
+	step(c, 2, pps, 6000);
+	cr_assert_eq(ft_tiering_tier(tier, &c[0]->key, d, &hp, &hb), FT_TIER_HARDWARE);
+	cr_assert_eq(hp, 40);
+	cr_assert_eq(hb, 4000);
+	cr_assert_eq(c[0]->last_tick, TICK(6000), "the NIC's packets keep the connection alive");
+}
+
+Test(tiering, redirect_offloads_only_the_direction_that_opened_the_connection)
+{
+	struct ft_conn *c[1] = { conn(3, 1, FT_VERDICT_REDIRECT) };
+	const __u64 pps[1] = { 5000 };
+
+	for (__u64 ms = 2000; ms <= 5000; ms += 1000)
+		step(c, 1, pps, ms);
+	cr_assert_eq(ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 0)), 1);
+	cr_assert_eq(ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 1)), 0,
+		     "replies pass: the NIC cannot redirect them");
+	cr_assert_eq(ft_tiering_tier(tier, &c[0]->key, 1, NULL, NULL), FT_TIER_SOFTWARE);
+}
+
+Test(tiering, a_direction_not_seen_at_an_ingress_hook_stays_in_software)
+{
+	struct ft_conn *c[1] = { conn(3, 1, FT_VERDICT_DROP) };
+	const __u64 pps[1] = { 5000 };
+
+	c[0]->in_ifindex[0] = c[0]->in_ifindex[1] = 0;
+	for (__u64 ms = 2000; ms <= 5000; ms += 1000)
+		step(c, 1, pps, ms);
+	cr_assert_eq(ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 0)), 0);
+	cr_assert_eq(ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 1)), 0);
+	cr_assert_eq(c[0]->hw, FT_HW_NONE);
+}
+
+Test(tiering, flow_ids_are_stable_and_differ_by_direction)
+{
+	struct ft_conn *a = conn(3, 1, FT_VERDICT_DROP);
+	struct ft_key k = a->key;
+
+	cr_assert_eq(ft_flow_id(&a->key, 0), ft_flow_id(&k, 0));
+	cr_assert_neq(ft_flow_id(&k, 0), ft_flow_id(&k, 1));
+	k.zone = 1;
+	cr_assert_neq(ft_flow_id(&k, 0), ft_flow_id(&a->key, 0));
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The software tier's flows as offload candidates, and the manager's answer back into the table. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "tiering.h"
+
+#define FT_TIERING_MAX_DEVS 64
+
+struct ft_tiering {
+	struct ft_offload *m;
+	struct ft_offload_flow *cand;
+	size_t ncand, cand_cap;
+	__u8 *marks; /* per entry of ft_scan_flows() */
+	size_t marks_cap;
+	__u32 devs[FT_TIERING_MAX_DEVS];
+	size_t ndevs;
+	int adopted;
+};
+
+int ft_tiering_new(struct ft_tiering **out, struct ft_offload *m)
+{
+	struct ft_tiering *t = calloc(1, sizeof(*t));
+
+	*out = t;
+	if (!t)
+		return -ENOMEM;
+	t->m = m;
+	return 0;
+}
+
+void ft_tiering_free(struct ft_tiering *t)
+{
+	if (!t)
+		return;
+	free(t->cand);
+	free(t->marks);
+	free(t);
+}
+
+int ft_tiering_add_device(struct ft_tiering *t, __u32 ifindex)
+{
+	for (size_t i = 0; i < t->ndevs; i++)
+		if (t->devs[i] == ifindex)
+			return 0;
+	if (t->ndevs == FT_TIERING_MAX_DEVS)
+		return -E2BIG;
+	t->devs[t->ndevs++] = ifindex;
+	return 0;
+}
+
+/*
+ * splitmix64 over the key's words: the same id in every controller that
+ * ever runs, so a restarted one recognises its rules by their cookies.
+ */
+static __u64 ft_mix(__u64 h, __u64 v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+__u64 ft_flow_id(const struct ft_key *k, int dir)
+{
+	__u64 w[sizeof(*k) / 8], h = (__u64)dir + 1;
+
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		h = ft_mix(h, w[i]);
+	return h;
+}
+
+/* Drop applies to both directions; redirect to the one that opened the connection. */
+static int ft_nic_can(const struct ft_flow *f, int dir)
+{
+	int orig = f->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
+
+	if (!f->in_ifindex[dir])
+		return 0;
+	if (f->verdict == FT_VERDICT_DROP)
+		return 1;
+	return f->verdict == FT_VERDICT_REDIRECT && dir == orig && f->redirect_ifindex;
+}
+
+static int ft_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	n = realloc(*p, need * size);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = need;
+	return 0;
+}
+
+static __u64 ft_age_ms(const struct ft_flow *f, __u32 now_tick)
+{
+	__s32 ticks = (__s32)(now_tick - f->created_tick);
+
+	return ticks > 0 ? ((__u64)ticks << FT_TICK_SHIFT) / 1000000 : 0;
+}
+
+static void ft_candidate(struct ft_offload_flow *c, const struct ft_scan *s,
+			 const struct ft_flow *f, int d, __u32 now_tick)
+{
+	memset(c, 0, sizeof(*c));
+	c->rule.key = *ft_flow_key(s, f);
+	c->rule.dir = d;
+	c->rule.verdict = f->verdict;
+	c->rule.ifindex = f->in_ifindex[d];
+	c->rule.redirect_ifindex = f->verdict == FT_VERDICT_REDIRECT ? f->redirect_ifindex : 0;
+	c->id = ft_flow_id(&c->rule.key, d);
+	c->rule.cookie = c->id;
+	c->sw_pps = f->pps[d];
+	c->sw_packets = f->total_packets[d];
+	c->sw_bytes = f->total_bytes[d];
+	c->age_ms = ft_age_ms(f, now_tick);
+	c->state = f->state;
+}
+
+/* Every direction the NIC could carry; the manager applies the rest of the rules. */
+static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u32 now_tick)
+{
+	size_t n;
+	const struct ft_flow *flows = ft_scan_flows(s, &n);
+
+	t->ncand = 0;
+	if (ft_grow((void **)&t->marks, &t->marks_cap, n ? n : 1, 1))
+		return -ENOMEM;
+	memset(t->marks, 0, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct ft_flow *f = &flows[i];
+
+		if (!ft_flow_live(f))
+			continue;
+		for (int d = 0; d < 2; d++) {
+			if (!ft_nic_can(f, d))
+				continue;
+			if (ft_grow((void **)&t->cand, &t->cand_cap, t->ncand + 1 + t->cand_cap / 2,
+				    sizeof(*t->cand)))
+				return -ENOMEM;
+			ft_candidate(&t->cand[t->ncand++], s, f, d, now_tick);
+			if (t->ndevs < FT_TIERING_MAX_DEVS)
+				ft_tiering_add_device(t, f->in_ifindex[d]);
+		}
+	}
+	return 0;
+}
+
+static int ft_id_cmp(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Marks each flow with a direction in hardware, and those whose rule counted packets. */
+static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
+{
+	size_t n, nmoved = 0;
+	const struct ft_flow *flows = ft_scan_flows(s, &n);
+	const __u64 *moved_ids;
+	__u64 *moved = NULL;
+
+	nmoved = ft_offload_moved(t->m, &moved_ids);
+	if (nmoved) {
+		moved = malloc(nmoved * sizeof(*moved));
+		if (moved) {
+			memcpy(moved, moved_ids, nmoved * sizeof(*moved));
+			qsort(moved, nmoved, sizeof(*moved), ft_id_cmp);
+		}
+	}
+	for (size_t i = 0; i < t->ncand; i++) {
+		const struct ft_offload_flow *c = &t->cand[i];
+		const struct ft_flow *f = ft_scan_find(s, &c->rule.key);
+		size_t idx;
+
+		if (!f)
+			continue;
+		idx = (size_t)(f - flows);
+		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE)
+			t->marks[idx] |= FT_MARK_HW;
+		if (moved && bsearch(&c->id, moved, nmoved, sizeof(*moved), ft_id_cmp))
+			t->marks[idx] |= FT_MARK_TOUCH;
+	}
+	free(moved);
+}
+
+int ft_tiering_tick(struct ft_tiering *t, const struct ft_scan *s, struct ft_bucket *buckets,
+		    __u64 now_ms, __u32 now_tick)
+{
+	int err = ft_tiering_collect(t, s, now_tick);
+
+	if (err)
+		return err;
+	if (!t->adopted) {
+		err = ft_offload_adopt(t->m, t->devs, t->ndevs, t->cand, t->ncand, now_ms);
+		if (err)
+			pr_warn("offload: cannot list the rules already in the NIC: %s\n",
+				strerror(-err));
+		t->adopted = 1;
+	} else {
+		err = ft_offload_tick(t->m, t->cand, t->ncand, now_ms);
+	}
+	ft_tiering_marks(t, s);
+	ft_scan_mark(s, buckets, t->marks, now_tick);
+	return err;
+}
+
+enum ft_tier ft_tiering_tier(const struct ft_tiering *t, const struct ft_key *k, int dir,
+			     __u64 *hw_packets, __u64 *hw_bytes)
+{
+	if (hw_packets)
+		*hw_packets = 0;
+	if (hw_bytes)
+		*hw_bytes = 0;
+	if (!t)
+		return FT_TIER_SOFTWARE;
+	return ft_offload_tier(t->m, ft_flow_id(k, dir), hw_packets, hw_bytes);
+}
+
+const char *ft_tier_name(enum ft_tier tier)
+{
+	switch (tier) {
+	case FT_TIER_HARDWARE:
+		return "hardware";
+	case FT_TIER_PENDING:
+		return "pending";
+	default:
+		return "software";
+	}
+}
