@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * ft-gen: the testbed's traffic generator. Runs gen_xdp through
+ * BPF_PROG_TEST_RUN in live-frames mode from inside the generator's network
+ * namespace, one schedule chunk per run, paced by time slices, and writes
+ * what it sent (the ground truth).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flows.h"
+#include "gen.h"
+#include "gen.skel.h"
+#include "mix.h"
+#include "truth.h"
+
+/* Schedule entries per BPF_PROG_TEST_RUN: a bound on the map, not on a slice. */
+#define GEN_CHUNK 65536
+
+struct gen_opts {
+	struct gen_params p;
+	const char *netns, *dev, *truth, *intervals;
+	__u8 dst_mac[6];
+	int have_mac, dry_run, cpu;
+};
+
+struct gen_env {
+	struct gen_bpf *skel;
+	struct gen_flow *flows; /* gen_flows, mmapped */
+	__u64 *sched; /* gen_sched, mmapped */
+	size_t flows_len;
+	void *frame;
+	__u32 ifindex;
+	__u8 mac[6];
+	__u64 sent;
+};
+
+static const char usage_text[] =
+	"usage: ft-gen --netns NS --dev IFACE --dst-mac MAC [options]\n"
+	"       ft-gen --dry-run [options]      (the ground truth only, nothing sent)\n"
+	"  --netns NS         network namespace of IFACE (/var/run/netns/NS)\n"
+	"  --dev IFACE        the veth the frames leave by\n"
+	"  --dst-mac MAC      destination MAC of every frame (the peer veth's)\n"
+	"  --flows N          flows (default 1000, at most 1048576)\n"
+	"  --alpha A          Zipf exponent of the per-flow rates (default 1.1)\n"
+	"  --rate PPS         data packets per second, all flows together (default 100000)\n"
+	"  --duration S       seconds (default 10)\n"
+	"  --shift S          at S seconds the ranks are permuted (repeatable, ascending)\n"
+	"  --seed K           seed of the mix, the shifts and the order (default 1)\n"
+	"  --v6-share F       share of IPv6 flows (default 0.5)\n"
+	"  --tcp-share F      share of TCP flows (default 0.5)\n"
+	"  --size BYTES       frame size, 80 to 1500 (default 128)\n"
+	"  --slice-ms MS      scheduling slice (default 10)\n"
+	"  --interval-ms MS   interval of --intervals (default 1000)\n"
+	"  --truth FILE       ground truth per flow, CSV ('-': stdout)\n"
+	"  --intervals FILE   packets per flow per interval, CSV\n"
+	"  --cpu N            run on CPU N\n";
+
+static int usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "ft-gen: %s\n", why);
+	fputs(usage_text, why ? stderr : stdout);
+	return why ? 2 : 0;
+}
+
+static int parse_double(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno || end == s || *end ? -EINVAL : 0;
+}
+
+static int parse_u64(const char *s, unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end || *s == '-' || *v > max ? -EINVAL : 0;
+}
+
+static int parse_u32(const char *s, __u32 *v)
+{
+	unsigned long long x;
+	int err = parse_u64(s, 0xffffffffULL, &x);
+
+	*v = (__u32)x;
+	return err;
+}
+
+static int parse_mac(const char *s, __u8 *mac)
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (__u8)b[i];
+	}
+	return 0;
+}
+
+enum {
+	OPT_NETNS = 256,
+	OPT_DEV,
+	OPT_DST_MAC,
+	OPT_FLOWS,
+	OPT_ALPHA,
+	OPT_RATE,
+	OPT_DURATION,
+	OPT_SHIFT,
+	OPT_SEED,
+	OPT_V6,
+	OPT_TCP,
+	OPT_SIZE,
+	OPT_SLICE,
+	OPT_INTERVAL,
+	OPT_TRUTH,
+	OPT_INTERVALS,
+	OPT_CPU,
+	OPT_DRY,
+};
+
+static const struct option long_opts[] = {
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "dev", required_argument, NULL, OPT_DEV },
+	{ "dst-mac", required_argument, NULL, OPT_DST_MAC },
+	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "alpha", required_argument, NULL, OPT_ALPHA },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "shift", required_argument, NULL, OPT_SHIFT },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "v6-share", required_argument, NULL, OPT_V6 },
+	{ "tcp-share", required_argument, NULL, OPT_TCP },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "slice-ms", required_argument, NULL, OPT_SLICE },
+	{ "interval-ms", required_argument, NULL, OPT_INTERVAL },
+	{ "truth", required_argument, NULL, OPT_TRUTH },
+	{ "intervals", required_argument, NULL, OPT_INTERVALS },
+	{ "cpu", required_argument, NULL, OPT_CPU },
+	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option's value; -EINVAL names nothing, the caller does. */
+static int parse_one(struct gen_opts *o, int c, const char *a)
+{
+	unsigned long long v;
+	__u32 u;
+	int err;
+
+	switch (c) {
+	case OPT_NETNS:
+		o->netns = a;
+		return 0;
+	case OPT_DEV:
+		o->dev = a;
+		return 0;
+	case OPT_DST_MAC:
+		o->have_mac = 1;
+		return parse_mac(a, o->dst_mac);
+	case OPT_FLOWS:
+		return parse_u32(a, &o->p.flows);
+	case OPT_ALPHA:
+		return parse_double(a, &o->p.alpha);
+	case OPT_RATE:
+		return parse_double(a, &o->p.rate);
+	case OPT_DURATION:
+		return parse_double(a, &o->p.duration);
+	case OPT_SHIFT:
+		if (o->p.nshifts == GEN_MAX_SHIFTS)
+			return -E2BIG;
+		return parse_double(a, &o->p.shifts[o->p.nshifts++]);
+	case OPT_SEED:
+		err = parse_u64(a, ~0ULL, &v);
+		o->p.seed = v;
+		return err;
+	case OPT_V6:
+		return parse_double(a, &o->p.v6_share);
+	case OPT_TCP:
+		return parse_double(a, &o->p.tcp_share);
+	case OPT_SIZE:
+		return parse_u32(a, &o->p.size);
+	case OPT_SLICE:
+		return parse_u32(a, &o->p.slice_ms);
+	case OPT_INTERVAL:
+		return parse_u32(a, &o->p.interval_ms);
+	case OPT_TRUTH:
+		o->truth = a;
+		return 0;
+	case OPT_INTERVALS:
+		o->intervals = a;
+		return 0;
+	case OPT_CPU:
+		err = parse_u32(a, &u);
+		o->cpu = (int)u;
+		return err || u >= CPU_SETSIZE ? -EINVAL : 0;
+	case OPT_DRY:
+		o->dry_run = 1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* 0, 1 for --help, or 2 (usage printed). */
+static int parse_opts(int argc, char **argv, struct gen_opts *o)
+{
+	char why[160];
+	int c;
+
+	*o = (struct gen_opts){
+		.p = { .flows = 1000, .alpha = 1.1, .rate = 100000, .duration = 10, .seed = 1,
+		       .v6_share = 0.5, .tcp_share = 0.5, .size = 128, .slice_ms = 10,
+		       .interval_ms = 1000 },
+		.cpu = -1,
+	};
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (c == 'h')
+			return usage(NULL), 1;
+		if (c == '?')
+			return usage("unknown option or missing value");
+		if (parse_one(o, c, optarg)) {
+			snprintf(why, sizeof(why), "bad value '%s' for --%s", optarg,
+				 long_opts[c - OPT_NETNS].name);
+			return usage(why);
+		}
+	}
+	if (optind < argc)
+		return usage("unexpected argument; every option has a --name");
+	if (!o->dry_run && (!o->netns || !o->dev || !o->have_mac))
+		return usage("--netns, --dev and --dst-mac are required (or --dry-run)");
+	return 0;
+}
+
+static int enter_netns(const char *ns)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		fprintf(stderr,
+			"ft-gen: cannot enter network namespace '%s' (%s): %s "
+			"(create it first, e.g. tools/testbed.sh up)\n",
+			ns, path, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static int dev_mac(const char *dev, __u8 *mac)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+/* tx_dropped of dev in this namespace: frames the veth could not pass on. */
+static __u64 dev_tx_dropped(const char *dev)
+{
+	struct ifaddrs *ifa, *i;
+	__u64 v = 0;
+
+	if (getifaddrs(&ifa))
+		return 0;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET && i->ifa_data &&
+		    !strcmp(i->ifa_name, dev))
+			v = ((struct rtnl_link_stats *)i->ifa_data)->tx_dropped;
+	freeifaddrs(ifa);
+	return v;
+}
+
+static int map_mmap(struct bpf_map *map, size_t len, void **p)
+{
+	*p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	if (*p == MAP_FAILED) {
+		*p = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static int env_load(struct gen_env *env, const struct gen_opts *o)
+{
+	int err;
+
+	env->skel = gen_bpf__open();
+	if (!env->skel)
+		return -errno;
+	env->skel->rodata->out_ifindex = env->ifindex;
+	bpf_map__set_max_entries(env->skel->maps.gen_flows, o->p.flows);
+	bpf_map__set_max_entries(env->skel->maps.gen_sched, GEN_CHUNK);
+	err = gen_bpf__load(env->skel);
+	if (err) {
+		fprintf(stderr, "ft-gen: cannot load the generator's BPF object: %s\n",
+			strerror(-err));
+		return err;
+	}
+	env->flows_len = (size_t)o->p.flows * sizeof(struct gen_flow);
+	err = map_mmap(env->skel->maps.gen_flows, env->flows_len, (void **)&env->flows);
+	if (!err)
+		err = map_mmap(env->skel->maps.gen_sched, GEN_CHUNK * sizeof(__u64),
+			       (void **)&env->sched);
+	if (err)
+		fprintf(stderr, "ft-gen: cannot mmap the generator's maps: %s\n", strerror(-err));
+	return err;
+}
+
+static int env_open(struct gen_env *env, const struct gen_opts *o, const struct gen_mix *m)
+{
+	struct gen_tuple t;
+	int err;
+
+	err = enter_netns(o->netns);
+	if (err)
+		return err;
+	env->ifindex = if_nametoindex(o->dev);
+	if (!env->ifindex || dev_mac(o->dev, env->mac)) {
+		fprintf(stderr, "ft-gen: no interface '%s' in namespace '%s' (see ip -n %s link)\n",
+			o->dev, o->netns, o->netns);
+		return -ENODEV;
+	}
+	err = env_load(env, o);
+	if (err)
+		return err;
+	for (__u32 i = 0; i < o->p.flows; i++) {
+		gen_tuple_of(i, m->family[i], m->proto[i], &t);
+		gen_headers(&t, env->mac, o->dst_mac, o->p.size, &env->flows[i]);
+	}
+	env->frame = calloc(1, o->p.size);
+	return env->frame ? 0 : -ENOMEM;
+}
+
+static void env_close(struct gen_env *env)
+{
+	if (env->flows)
+		munmap(env->flows, env->flows_len);
+	if (env->sched)
+		munmap(env->sched, GEN_CHUNK * sizeof(__u64));
+	gen_bpf__destroy(env->skel);
+	free(env->frame);
+}
+
+/* Sends the schedule's entries, one test run per chunk. */
+static int env_send(struct gen_env *env, const struct gen_mix *m)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = env->frame, .data_size_in = m->p.size,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	int fd = bpf_program__fd(env->skel->progs.gen_xdp), err;
+
+	for (size_t done = 0; done < m->nentries;) {
+		size_t k = m->nentries - done < GEN_CHUNK ? m->nentries - done : GEN_CHUNK;
+
+		for (size_t j = 0; j < k; j++)
+			env->sched[j] = m->entries[done + j];
+		env->skel->bss->next = 0;
+		t.repeat = (int)k;
+		err = bpf_prog_test_run_opts(fd, &t);
+		if (err) {
+			fprintf(stderr, "ft-gen: BPF_PROG_TEST_RUN (live frames): %s\n",
+				strerror(-err));
+			return err;
+		}
+		if (env->skel->bss->next != k || env->skel->bss->bad) {
+			fprintf(stderr, "ft-gen: the program ran %u times for %zu entries, %llu bad\n",
+				env->skel->bss->next, k, (unsigned long long)env->skel->bss->bad);
+			return -EPROTO;
+		}
+		done += k;
+		env->sent += k;
+	}
+	return 0;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_until(__u64 ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* SIGINT/SIGTERM stay blocked so that no test run is cut short; read between slices. */
+static int stop_requested(void)
+{
+	sigset_t set;
+
+	return !sigpending(&set) &&
+	       (sigismember(&set, SIGINT) || sigismember(&set, SIGTERM) || sigismember(&set, SIGHUP));
+}
+
+struct gen_run {
+	__u32 slices; /* sent */
+	__u32 late; /* slices started more than a slice late */
+	__u64 elapsed_ns;
+};
+
+/* The data slices, paced; env NULL: dry run, nothing sent or paced. */
+static int run_slices(struct gen_env *env, struct gen_mix *m, struct gen_run *r)
+{
+	__u64 slice_ns = m->p.slice_ms * 1000000ULL, t0 = now_ns(), due;
+	int err = 0;
+
+	for (r->slices = 0; r->slices < m->slices && !err; r->slices++) {
+		if (env && stop_requested())
+			break;
+		err = mix_slice(m, r->slices);
+		if (err || !env)
+			continue;
+		due = t0 + r->slices * slice_ns;
+		if (now_ns() > due + slice_ns)
+			r->late++;
+		sleep_until(due);
+		err = env_send(env, m);
+	}
+	if (env && !err)
+		sleep_until(t0 + r->slices * slice_ns);
+	r->elapsed_ns = now_ns() - t0;
+	return err;
+}
+
+static int run_phase(struct gen_env *env, struct gen_mix *m, int (*fill)(struct gen_mix *))
+{
+	int err = fill(m);
+
+	if (err || !env)
+		return err;
+	return env_send(env, m);
+}
+
+static void report(const struct gen_opts *o, const struct gen_mix *m, const struct gen_run *r,
+		   __u64 sent, __u64 drops)
+{
+	__u64 data = 0, fwd = 0, rev = 0;
+
+	for (__u32 i = 0; i < m->p.flows; i++) {
+		data += m->data[i];
+		fwd += m->fwd[i];
+		rev += m->rev[i];
+	}
+	printf("ft-gen: %llu packets (%llu data, %llu TCP open/close) over %u slices in %.3f s: "
+	       "%.0f data pps; %u slices late",
+	       (unsigned long long)(fwd + rev), (unsigned long long)data,
+	       (unsigned long long)(fwd + rev - data), r->slices, r->elapsed_ns / 1e9,
+	       r->elapsed_ns ? data * 1e9 / r->elapsed_ns : 0.0, r->late);
+	if (!o->dry_run)
+		printf("; sent %llu, tx_dropped on '%s' +%llu", (unsigned long long)sent, o->dev,
+		       (unsigned long long)drops);
+	printf("\n");
+}
+
+static int run(const struct gen_opts *o, struct gen_mix *m, struct gen_env *env)
+{
+	__u64 drops = 0;
+	struct gen_run r = {};
+	int err;
+
+	if (env)
+		drops = dev_tx_dropped(o->dev);
+	err = run_phase(env, m, mix_open);
+	if (!err)
+		err = run_slices(env, m, &r);
+	if (!err)
+		err = run_phase(env, m, mix_close);
+	if (!err)
+		err = mix_finish(m);
+	if (err)
+		return err;
+	if (env)
+		drops = dev_tx_dropped(o->dev) - drops;
+	if (o->truth)
+		err = truth_write(m, o->truth, r.slices);
+	report(o, m, &r, env ? env->sent : 0, drops);
+	return err;
+}
+
+static int setup(const struct gen_opts *o, struct gen_mix *m)
+{
+	cpu_set_t cpus;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (o->cpu >= 0) {
+		CPU_ZERO(&cpus);
+		CPU_SET(o->cpu, &cpus);
+		if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
+			fprintf(stderr, "ft-gen: cannot run on CPU %d: %s\n", o->cpu,
+				strerror(errno));
+			return -EINVAL;
+		}
+	}
+	if (o->intervals) {
+		m->ivl_out = fopen(o->intervals, "w");
+		if (!m->ivl_out) {
+			fprintf(stderr, "ft-gen: cannot write '%s': %s\n", o->intervals,
+				strerror(errno));
+			return -errno;
+		}
+		fprintf(m->ivl_out, "# ft-gen intervals v1 interval_ms=%u\n", o->p.interval_ms);
+		fprintf(m->ivl_out, "interval,flow,fwd_packets,rev_packets\n");
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct gen_env env = {};
+	struct gen_mix m;
+	struct gen_opts o;
+	int err;
+
+	err = parse_opts(argc, argv, &o);
+	if (err)
+		return err == 1 ? 0 : err;
+	err = mix_init(&m, &o.p);
+	if (err) {
+		mix_free(&m);
+		return err == -EINVAL ? 2 : 1;
+	}
+	err = setup(&o, &m);
+	if (!err && !o.dry_run)
+		err = env_open(&env, &o, &m);
+	if (!err)
+		err = run(&o, &m, o.dry_run ? NULL : &env);
+	if (m.ivl_out && fclose(m.ivl_out) && !err)
+		err = -errno;
+	env_close(&env);
+	mix_free(&m);
+	if (err == -EINVAL || err == -ENODEV || err == -ENOENT)
+		return 2;
+	return err ? 1 : 0;
+}
