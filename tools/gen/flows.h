@@ -8,9 +8,9 @@
 
 /* A flow as its client sends it: src is the client, dst the server. */
 struct gen_tuple {
-	__u8 family; /* 4 or 6 */
-	__u8 proto; /* 6 or 17 */
-	__u16 sport, dport; /* host order */
+	__u8 family;	       /* 4 or 6 */
+	__u8 proto;	       /* 6 or 17 */
+	__u16 sport, dport;    /* host order */
 	__u8 src[16], dst[16]; /* IPv4 in the first 4 bytes */
 };
 

@@ -21,18 +21,18 @@
 #define GEN_MIN_FRAME 80
 
 /* Schedule entries: kind in the top byte, flow index below. */
-#define GEN_FLOW_BITS 24
-#define GEN_FLOW_MASK ((1u << GEN_FLOW_BITS) - 1)
-#define GEN_MAX_FLOWS (1u << 20)
+#define GEN_FLOW_BITS	      24
+#define GEN_FLOW_MASK	      ((1u << GEN_FLOW_BITS) - 1)
+#define GEN_MAX_FLOWS	      (1u << 20)
 #define GEN_ENTRY(kind, flow) (((__u32)(kind) << GEN_FLOW_BITS) | (flow))
 
 /* What one scheduled packet is; decides direction and TCP flags. */
 enum gen_kind {
-	GEN_DATA = 0,	/* client to server; TCP: ACK */
-	GEN_SYN,	/* client to server, TCP SYN */
-	GEN_SYNACK,	/* server to client, TCP SYN|ACK */
-	GEN_FIN,	/* client to server, TCP FIN|ACK */
-	GEN_FIN_REV,	/* server to client, TCP FIN|ACK */
+	GEN_DATA = 0, /* client to server; TCP: ACK */
+	GEN_SYN,      /* client to server, TCP SYN */
+	GEN_SYNACK,   /* server to client, TCP SYN|ACK */
+	GEN_FIN,      /* client to server, TCP FIN|ACK */
+	GEN_FIN_REV,  /* server to client, TCP FIN|ACK */
 	GEN_KINDS,
 };
 
@@ -73,7 +73,7 @@ _Static_assert(sizeof(struct sink_val) == 48, "sink_val layout");
 struct sink_port {
 	__u64 packets;
 	__u64 bytes;
-	__u64 other; /* not IPv4/IPv6 TCP/UDP: counted here only */
+	__u64 other;	/* not IPv4/IPv6 TCP/UDP: counted here only */
 	__u64 overflow; /* flows the table had no room for */
 };
 

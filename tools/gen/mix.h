@@ -15,8 +15,8 @@
 struct gen_params {
 	__u32 flows;
 	double alpha;
-	double rate; /* data packets per second, all flows */
-	double duration; /* seconds */
+	double rate;		       /* data packets per second, all flows */
+	double duration;	       /* seconds */
 	double shifts[GEN_MAX_SHIFTS]; /* seconds, ascending */
 	int nshifts;
 	__u64 seed;
@@ -30,18 +30,18 @@ struct gen_params {
 struct gen_mix {
 	struct gen_params p;
 	__u32 slices;
-	__u32 epochs; /* 1 + shifts */
-	__u32 epoch; /* the current one */
-	__u32 *shift_slice; /* [e]: the slice epoch e + 1 starts at */
-	__u8 *family; /* [flow]: 4 or 6 */
-	__u8 *proto; /* [flow]: 6 or 17 */
-	__u32 *ranks; /* [e * flows + flow]: 1 is the hottest */
-	__u64 *per_rank; /* [rank - 1]: data packets per slice, in 2^-32 units */
-	__u64 *acc; /* [flow]: fractional packets carried to the next slice */
-	__u64 *data, *fwd, *rev; /* [flow]: packets sent */
+	__u32 epochs;		  /* 1 + shifts */
+	__u32 epoch;		  /* the current one */
+	__u32 *shift_slice;	  /* [e]: the slice epoch e + 1 starts at */
+	__u8 *family;		  /* [flow]: 4 or 6 */
+	__u8 *proto;		  /* [flow]: 6 or 17 */
+	__u32 *ranks;		  /* [e * flows + flow]: 1 is the hottest */
+	__u64 *per_rank;	  /* [rank - 1]: data packets per slice, in 2^-32 units */
+	__u64 *acc;		  /* [flow]: fractional packets carried to the next slice */
+	__u64 *data, *fwd, *rev;  /* [flow]: packets sent */
 	__u32 *ivl_fwd, *ivl_rev; /* [flow]: packets in the current interval */
-	__u32 ivl; /* the current interval */
-	FILE *ivl_out; /* NULL: no per-interval file */
+	__u32 ivl;		  /* the current interval */
+	FILE *ivl_out;		  /* NULL: no per-interval file */
 	__u64 rng_perm, rng_order;
 	__u32 *entries; /* the schedule mix_open/slice/close made */
 	size_t nentries, cap;

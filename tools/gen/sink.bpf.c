@@ -11,10 +11,10 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define ETH_P_IP 0x0800
+#define ETH_P_IP   0x0800
 #define ETH_P_IPV6 0x86DD
-#define PROTO_TCP 6
-#define PROTO_UDP 17
+#define PROTO_TCP  6
+#define PROTO_UDP  17
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

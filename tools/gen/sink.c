@@ -86,8 +86,8 @@ static int enter_netns(const char *ns)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
 		err = -errno;
-		fprintf(stderr, "ft-sink: cannot enter network namespace '%s' (%s): %s\n", ns,
-			path, strerror(errno));
+		fprintf(stderr, "ft-sink: cannot enter network namespace '%s' (%s): %s\n", ns, path,
+			strerror(errno));
 	}
 	if (fd >= 0)
 		close(fd);

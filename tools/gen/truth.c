@@ -20,8 +20,8 @@ static void truth_params(FILE *f, const struct gen_mix *m, __u32 stopped_at)
 	fprintf(f,
 		"# seed=%llu flows=%u alpha=%g rate=%g duration=%g slice_ms=%u interval_ms=%u "
 		"size=%u v6_share=%g tcp_share=%g\n",
-		(unsigned long long)p->seed, p->flows, p->alpha, p->rate, p->duration,
-		p->slice_ms, p->interval_ms, p->size, p->v6_share, p->tcp_share);
+		(unsigned long long)p->seed, p->flows, p->alpha, p->rate, p->duration, p->slice_ms,
+		p->interval_ms, p->size, p->v6_share, p->tcp_share);
 	fprintf(f, "# shifts=");
 	for (int e = 0; e < p->nshifts; e++)
 		fprintf(f, "%s%g", e ? ";" : "", p->shifts[e]);
