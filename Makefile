@@ -65,3 +65,10 @@ bench-build: $(OUT)/flowtier.skel.h
 
 clean:
 	rm -rf $(OUT)
+
+# The testbed's traffic generator and sink (tools/gen; tools/testbed.sh uses them).
+.PHONY: gen
+all: gen
+gen: $(OUT)/vmlinux.h
+	$(MAKE) -C tools/gen OUT=$(abspath $(OUT)) TOP=$(abspath .)
+$(OUT)/tests/test_gen: | gen

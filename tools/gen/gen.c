@@ -72,7 +72,7 @@ static const char usage_text[] =
 	"  --interval-ms MS   interval of --intervals (default 1000)\n"
 	"  --truth FILE       ground truth per flow, CSV ('-': stdout)\n"
 	"  --intervals FILE   packets per flow per interval, CSV\n"
-	"  --cpu N            run on CPU N\n";
+	"  --cpu N            run on CPU N (default: the CPU it starts on)\n";
 
 static int usage(const char *why)
 {
@@ -561,20 +561,25 @@ static int setup(const struct gen_opts *o, struct gen_mix *m)
 {
 	cpu_set_t cpus;
 	sigset_t set;
+	int cpu;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (o->cpu >= 0) {
-		CPU_ZERO(&cpus);
-		CPU_SET(o->cpu, &cpus);
-		if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
-			fprintf(stderr, "ft-gen: cannot run on CPU %d: %s\n", o->cpu,
-				strerror(errno));
-			return -EINVAL;
-		}
+	/*
+	 * One CPU for the whole run: the receivers process the frames on the
+	 * sender's CPU, and a per-CPU connection table (flowtier's) must see
+	 * both directions of a flow on the same one.
+	 */
+	cpu = o->cpu >= 0 ? o->cpu : sched_getcpu();
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	if (cpu < 0 || sched_setaffinity(0, sizeof(cpus), &cpus)) {
+		fprintf(stderr, "ft-gen: cannot run on CPU %d: %s (see --cpu)\n", cpu,
+			strerror(errno));
+		return -EINVAL;
 	}
 	if (o->intervals) {
 		m->ivl_out = fopen(o->intervals, "w");
