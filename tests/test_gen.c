@@ -20,16 +20,23 @@
 
 static char prefix[32], truth[64], truth2[64], sink_csv[64], err_txt[64];
 
-static const char *bin(const char *env, const char *dflt)
-{
-	const char *v = getenv(env);
+static char gen_bin[256], sink_bin[256];
 
-	return v ? v : dflt;
+/* Next to $FT_BIN (make test sets it to $(OUT)/flowtier), else in build/. */
+static void find_tools(void)
+{
+	const char *ft = getenv("FT_BIN"), *slash = ft ? strrchr(ft, '/') : NULL;
+	int len = slash ? (int)(slash - ft) : 5;
+
+	snprintf(gen_bin, sizeof(gen_bin), "%.*s/ft-gen", len, slash ? ft : "build");
+	snprintf(sink_bin, sizeof(sink_bin), "%.*s/ft-sink", len, slash ? ft : "build");
+	/* testbed.sh attaches the sink with it */
+	setenv("FT_SINK", sink_bin, 0);
 }
 
-#define GEN	bin("FT_GEN", "build/ft-gen")
-#define SINK	bin("FT_SINK", "build/ft-sink")
-#define TESTBED bin("FT_TESTBED", "tools/testbed.sh")
+#define GEN	gen_bin
+#define SINK	sink_bin
+#define TESTBED "tools/testbed.sh"
 
 /* The command's exit status (-1 when it did not exit). */
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -50,6 +57,7 @@ static void setup(void)
 {
 	int pid = getpid();
 
+	find_tools();
 	snprintf(prefix, sizeof(prefix), "ftg%d", pid);
 	snprintf(truth, sizeof(truth), "/tmp/ftg-%d-truth.csv", pid);
 	snprintf(truth2, sizeof(truth2), "/tmp/ftg-%d-truth2.csv", pid);

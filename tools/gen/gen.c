@@ -521,15 +521,16 @@ static void report(const struct gen_opts *o, const struct gen_mix *m, const stru
 		fwd += m->fwd[i];
 		rev += m->rev[i];
 	}
-	printf("ft-gen: %llu packets (%llu data, %llu TCP open/close) over %u slices in %.3f s: "
-	       "%.0f data pps; %u slices late",
+	printf("ft-gen: %llu packets (%llu data, %llu TCP open/close) over %u slices",
 	       (unsigned long long)(fwd + rev), (unsigned long long)data,
-	       (unsigned long long)(fwd + rev - data), r->slices, r->elapsed_ns / 1e9,
-	       r->elapsed_ns ? data * 1e9 / r->elapsed_ns : 0.0, r->late);
-	if (!o->dry_run)
-		printf("; sent %llu, tx_dropped on '%s' +%llu", (unsigned long long)sent, o->dev,
-		       (unsigned long long)drops);
-	printf("\n");
+	       (unsigned long long)(fwd + rev - data), r->slices);
+	if (o->dry_run) {
+		printf(" (dry run: nothing sent)\n");
+		return;
+	}
+	printf(" in %.3f s: %.0f data pps; %u slices late; sent %llu, tx_dropped on '%s' +%llu\n",
+	       r->elapsed_ns / 1e9, r->elapsed_ns ? data * 1e9 / r->elapsed_ns : 0.0, r->late,
+	       (unsigned long long)sent, o->dev, (unsigned long long)drops);
 }
 
 static int run(const struct gen_opts *o, struct gen_mix *m, struct gen_env *env)
