@@ -210,6 +210,45 @@ Test(gen, the_top_flow_gets_its_zipf_share)
 	free(t);
 }
 
+/* IPv6 and TCP flows among 10,000 flows with the given shares. */
+static void count_kinds(const char *shares, int *v6, int *tcp)
+{
+	char line[256];
+	FILE *fp;
+
+	cr_assert_eq(run("%s --dry-run --flows 10000 --duration 0.1 %s --truth %s >/dev/null", GEN,
+			 shares, truth),
+		     0);
+	fp = fopen(truth, "r");
+	cr_assert_not_null(fp);
+	*v6 = *tcp = 0;
+	while (fgets(line, sizeof(line), fp)) {
+		*v6 += strncmp(strchr(line, ',') ? strchr(line, ',') : line, ",6,", 3) == 0;
+		*tcp += strstr(line, ",tcp,") != NULL;
+	}
+	fclose(fp);
+}
+
+/*
+ * Each flow draws its family and protocol: binomial counts, 4 sigma is
+ * sqrt(10000 * 0.3 * 0.7) * 4 = 183 for IPv6, 196 for TCP.
+ */
+Test(gen, each_flow_draws_family_and_protocol_by_the_shares)
+{
+	int v6, tcp;
+
+	count_kinds("--v6-share 0.3 --tcp-share 0.6", &v6, &tcp);
+	cr_assert(abs(v6 - 3000) < 183 && abs(tcp - 6000) < 196, "v6 %d tcp %d", v6, tcp);
+	cr_assert_eq(v6, 3070);
+	cr_assert_eq(tcp, 5931);
+	count_kinds("--v6-share 0 --tcp-share 1", &v6, &tcp);
+	cr_assert_eq(v6, 0);
+	cr_assert_eq(tcp, 10000);
+	count_kinds("--v6-share 1 --tcp-share 0", &v6, &tcp);
+	cr_assert_eq(v6, 10000);
+	cr_assert_eq(tcp, 0);
+}
+
 /* The flow with the most packets in each interval of the intervals file. */
 static void top_per_interval(const char *path, int *top, int n)
 {

@@ -100,8 +100,10 @@ static int resolve(const struct sink_opts *o, int *ifindex)
 	for (int i = 0; i < o->ndevs; i++) {
 		ifindex[i] = (int)if_nametoindex(o->devs[i]);
 		if (!ifindex[i]) {
-			fprintf(stderr, "ft-sink: no interface '%s' in namespace '%s'\n",
-				o->devs[i], o->netns);
+			fprintf(stderr,
+				"ft-sink: no interface '%s' in namespace '%s' (see ip -n %s "
+				"link)\n",
+				o->devs[i], o->netns, o->netns);
 			return -ENODEV;
 		}
 	}
