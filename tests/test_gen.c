@@ -20,7 +20,7 @@
 
 static char prefix[32], truth[64], truth2[64], sink_csv[64], err_txt[64];
 
-static char gen_bin[256], sink_bin[256];
+static char gen_bin[256], sink_bin[256], ft_bin[256];
 
 /* Next to $FT_BIN (make test sets it to $(OUT)/flowtier), else in build/. */
 static void find_tools(void)
@@ -30,6 +30,7 @@ static void find_tools(void)
 
 	snprintf(gen_bin, sizeof(gen_bin), "%.*s/ft-gen", len, slash ? ft : "build");
 	snprintf(sink_bin, sizeof(sink_bin), "%.*s/ft-sink", len, slash ? ft : "build");
+	snprintf(ft_bin, sizeof(ft_bin), "%.*s/flowtier", len, slash ? ft : "build");
 	/* testbed.sh attaches the sink with it */
 	setenv("FT_SINK", sink_bin, 0);
 }
@@ -69,6 +70,8 @@ static void teardown(void)
 {
 	if (run("%s down %s", TESTBED, prefix) != 0)
 		fprintf(stderr, "cannot remove testbed %s\n", prefix);
+	if (run("rm -rf /sys/fs/bpf/%s-ft", prefix) != 0)
+		fprintf(stderr, "cannot remove /sys/fs/bpf/%s-ft\n", prefix);
 	unlink(truth);
 	unlink(truth2);
 	unlink(sink_csv);
@@ -444,4 +447,118 @@ Test(gen, testbed_up_replaces_a_half_built_one_and_down_removes_everything, .tim
 	cr_assert_eq(netns_count(), 0);
 	cr_assert_neq(stat(pin, &st), 0, "%s is still there", pin);
 	cr_assert_eq(run("%s down %s", TESTBED, prefix), 0, "a second down fails");
+}
+
+/* flowtier ct's line for the connection from -> to ("a:p" or "[a6]:p"), or NULL. */
+static const char *ct_line(const char *ct, const char *from, const char *to)
+{
+	char pat[160];
+
+	snprintf(pat, sizeof(pat), " %s ", from);
+	for (const char *p = strstr(ct, pat); p; p = strstr(p + 1, pat)) {
+		const char *eol = strchr(p, '\n'), *t = strstr(p + strlen(pat), to);
+
+		if (t && (!eol || t < eol))
+			return p;
+	}
+	return NULL;
+}
+
+/* Packets both ways from a ct line, when the connection is in state. */
+static int ct_counts(const char *l, const char *state, unsigned long long *pk,
+		     unsigned long long *rpk)
+{
+	char one[512], pat[32];
+	const char *p;
+
+	snprintf(one, sizeof(one), "%.*s", (int)strcspn(l + 1, "\n") + 1, l);
+	snprintf(pat, sizeof(pat), " %s ", state);
+	p = strstr(one, pat);
+	if (!p || sscanf(p + strlen(pat), "%*s %llu %*s %llu", pk, rpk) != 2)
+		return -1;
+	return 0;
+}
+
+static char *read_all(const char *cmd)
+{
+	static char buf[1 << 16];
+	FILE *fp = popen(cmd, "r");
+	size_t n;
+
+	cr_assert_not_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = 0;
+	pclose(fp);
+	return buf;
+}
+
+static void endpoint(char *out, size_t len, const char *addr, const char *port)
+{
+	snprintf(out, len, strchr(addr, ':') ? "[%s]:%s" : "%s:%s", addr, port);
+}
+
+/*
+ * flowtier's XDP program on host:nic, as the demo will have it: every TCP
+ * connection is established while data flows (the SYN-ACK came back the
+ * same way), closed after both FINs, and its counters equal the truth.
+ */
+Test(gen, flowtier_sees_each_connection_established_then_closed_with_exact_counts, .timeout = 60)
+{
+	char cmd[768], pin[96], from[80], to[80], key[192], *ct, *f[16], line[512];
+	int tcp = 0, est = 0, status;
+	const char *l, *c;
+	FILE *fp;
+	pid_t pid;
+
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/%s-ft", prefix);
+	cr_assert_eq(run("%s up %s >/dev/null", TESTBED, prefix), 0);
+	cr_assert_eq(run("%s load --conns 65536 --pin-dir %s >/dev/null", ft_bin, pin), 0);
+	cr_assert_eq(run("nsenter --net=/run/netns/%s-host ip -force link set dev nic xdpdrv "
+			 "pinned %s/ft_xdp",
+			 prefix, pin),
+		     0);
+	snprintf(cmd, sizeof(cmd),
+		 "%s --netns %s-gen --dev nic --dst-mac 02:00:00:00:01:02 --flows 40 --rate 2000 "
+		 "--duration 1.5 --seed 5 --truth %s >/dev/null",
+		 GEN, prefix, truth);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	usleep(700 * 1000); /* the handshakes went first; data flows until 1.5 s */
+	snprintf(cmd, sizeof(cmd), "%s ct --pin-dir %s", ft_bin, pin);
+	ct = read_all(cmd);
+	for (l = strstr(ct, "\ntcp "); l; l = strstr(l + 1, "\ntcp ")) {
+		const char *eol = strchr(l + 1, '\n');
+
+		c = strstr(l, " established ");
+		est += c && (!eol || c < eol);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ft-gen failed");
+	ct = read_all(cmd);
+	fp = fopen(truth, "r");
+	cr_assert_not_null(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long long pk, rpk;
+
+		if (line[0] == '#' || !strncmp(line, "flow,", 5))
+			continue;
+		cr_assert_eq(split(line, f, 16), 13);
+		endpoint(from, sizeof(from), f[3], f[5]);
+		endpoint(to, sizeof(to), f[4], f[6]);
+		snprintf(key, sizeof(key), "%s -> %s", from, to);
+		l = ct_line(ct, from, to);
+		cr_assert_not_null(l, "flowtier has no connection %s", key);
+		cr_assert_eq(ct_counts(l, strcmp(f[2], "tcp") ? "new" : "closed", &pk, &rpk), 0,
+			     "%s: not in the expected state", key);
+		cr_assert_eq(pk, strtoull(f[9], NULL, 10), "%s: packets", key);
+		cr_assert_eq(rpk, strtoull(f[11], NULL, 10), "%s: reply packets", key);
+		tcp += !strcmp(f[2], "tcp");
+	}
+	fclose(fp);
+	cr_assert_gt(tcp, 0);
+	cr_assert_eq(est, tcp, "%d of %d TCP connections established mid-run", est, tcp);
 }
