@@ -83,6 +83,16 @@ link() {
 	ip -n "$b" link set "$db" up
 }
 
+# No IPv6 link-local addresses, router solicitations or DAD on the links to
+# come: the kernel then sends nothing of its own (MLD reports, solicitations),
+# so every packet in the testbed is generated and counts are exact.
+quiet_ipv6() {
+	local key
+	for key in addr_gen_mode=1 router_solicitations=0 accept_dad=0; do
+		ip netns exec "$1" sysctl -qw "net.ipv6.conf.default.$key"
+	done
+}
+
 # forward NS DEV N: route every flow address out of DEV to link N's far end.
 forward() {
 	local ns=$1 dev=$2 n=$3 key
@@ -112,6 +122,7 @@ up() {
 	for ns in $G $N $H $S; do
 		ip netns add "$ns"
 		ip -n "$ns" link set lo up
+		quiet_ipv6 "$ns"
 	done
 	link 1 "$G" nic "$N" gen
 	link 2 "$N" host "$H" nic
