@@ -84,7 +84,7 @@ int gen_xdp(struct xdp_md *ctx)
 	f = bpf_map_lookup_elem(&gen_flows, &fi);
 	if (!f || data + GEN_HDR_LEN > end)
 		goto bad;
-	if (kind == GEN_SYNACK || kind == GEN_FIN_REV)
+	if (kind == GEN_SYNACK || kind == GEN_FIN_REV || kind == GEN_REPLY)
 		__builtin_memcpy(data, f->hdr[1], GEN_HDR_LEN);
 	else
 		__builtin_memcpy(data, f->hdr[0], GEN_HDR_LEN);

@@ -285,7 +285,7 @@ static void report(const struct gen_opts *o, const struct gen_mix *m, const stru
 		fwd += m->fwd[i];
 		rev += m->rev[i];
 	}
-	printf("ft-gen: %llu packets (%llu data, %llu TCP open/close) over %u slices",
+	printf("ft-gen: %llu packets (%llu data, %llu open/close) over %u slices",
 	       (unsigned long long)(fwd + rev), (unsigned long long)data,
 	       (unsigned long long)(fwd + rev - data), r->slices);
 	if (o->dry_run) {

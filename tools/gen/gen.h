@@ -33,6 +33,8 @@ enum gen_kind {
 	GEN_SYNACK,   /* server to client, TCP SYN|ACK */
 	GEN_FIN,      /* client to server, TCP FIN|ACK */
 	GEN_FIN_REV,  /* server to client, TCP FIN|ACK */
+	GEN_REQUEST,  /* client to server, UDP, before the data (--udp-reply) */
+	GEN_REPLY,    /* server to client, UDP, after the request (--udp-reply) */
 	GEN_KINDS,
 };
 

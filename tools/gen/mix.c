@@ -193,7 +193,7 @@ static int mix_push(struct gen_mix *m, __u32 kind, __u32 flow)
 		m->cap = cap;
 	}
 	m->entries[m->nentries++] = GEN_ENTRY(kind, flow);
-	if (kind == GEN_SYNACK || kind == GEN_FIN_REV) {
+	if (kind == GEN_SYNACK || kind == GEN_FIN_REV || kind == GEN_REPLY) {
 		m->rev[flow]++;
 		m->ivl_rev[flow]++;
 	} else {
@@ -205,29 +205,38 @@ static int mix_push(struct gen_mix *m, __u32 kind, __u32 flow)
 	return 0;
 }
 
-/* Every TCP flow's packet of kind a, then of kind b. */
-static int mix_tcp_pair(struct gen_mix *m, __u32 a, __u32 b)
+/*
+ * Every TCP flow's packet of kind a, then every one's of kind b; UDP flows
+ * send udp_a and udp_b alongside (0: nothing).
+ */
+static int mix_pair(struct gen_mix *m, __u32 a, __u32 b, __u32 udp_a, __u32 udp_b)
 {
 	int err = 0;
 
 	m->nentries = 0;
 	for (__u32 i = 0; i < m->p.flows && !err; i++)
-		if (m->proto[i] == 6)
-			err = mix_push(m, a, i);
+		if (m->proto[i] == 6 || udp_a)
+			err = mix_push(m, m->proto[i] == 6 ? a : udp_a, i);
 	for (__u32 i = 0; i < m->p.flows && !err; i++)
-		if (m->proto[i] == 6)
-			err = mix_push(m, b, i);
+		if (m->proto[i] == 6 || udp_b)
+			err = mix_push(m, m->proto[i] == 6 ? b : udp_b, i);
 	return err;
 }
 
+/*
+ * A UDP request and its reply establish the flow in a connection table as
+ * the SYN and SYN-ACK do for TCP; the client still sends first.
+ */
 int mix_open(struct gen_mix *m)
 {
-	return mix_tcp_pair(m, GEN_SYN, GEN_SYNACK);
+	int udp = m->p.udp_reply;
+
+	return mix_pair(m, GEN_SYN, GEN_SYNACK, udp ? GEN_REQUEST : 0, udp ? GEN_REPLY : 0);
 }
 
 int mix_close(struct gen_mix *m)
 {
-	return mix_tcp_pair(m, GEN_FIN, GEN_FIN_REV);
+	return mix_pair(m, GEN_FIN, GEN_FIN_REV, 0, 0);
 }
 
 static int mix_flush_interval(struct gen_mix *m)

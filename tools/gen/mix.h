@@ -25,6 +25,7 @@ struct gen_params {
 	__u32 size; /* frame bytes */
 	__u32 slice_ms;
 	__u32 interval_ms;
+	int udp_reply; /* UDP flows open with a request and a reply, as TCP's SYN and SYN-ACK */
 };
 
 struct gen_mix {
@@ -51,7 +52,7 @@ struct gen_mix {
 int mix_init(struct gen_mix *m, const struct gen_params *p);
 void mix_free(struct gen_mix *m);
 
-/* Each fills m->entries: SYN of every TCP flow, then their SYN-ACKs. */
+/* Each fills m->entries: SYN of every TCP flow, then their SYN-ACKs (--udp-reply: UDP too). */
 int mix_open(struct gen_mix *m);
 /* Data packets of slice s (0 <= s < slices), shuffled; applies a shift due at s. */
 int mix_slice(struct gen_mix *m, __u32 s);

@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"  --seed K           seed of the mix, the shifts and the order (default 1)\n"
 	"  --v6-share F       share of IPv6 flows (default 0.5)\n"
 	"  --tcp-share F      share of TCP flows (default 0.5)\n"
+	"  --udp-reply        UDP flows open with one request and one reply (both ways seen)\n"
 	"  --size BYTES       frame size, 80 to 1500 (default 128)\n"
 	"  --slice-ms MS      scheduling slice (default 10)\n"
 	"  --interval-ms MS   interval of --intervals (default 1000)\n"
@@ -100,6 +101,7 @@ enum {
 	OPT_INTERVALS,
 	OPT_CPU,
 	OPT_DRY,
+	OPT_UDP_REPLY,
 };
 
 static const struct option long_opts[] = {
@@ -121,6 +123,7 @@ static const struct option long_opts[] = {
 	{ "intervals", required_argument, NULL, OPT_INTERVALS },
 	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "udp-reply", no_argument, NULL, OPT_UDP_REPLY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -180,6 +183,9 @@ static int parse_one(struct gen_opts *o, int c, const char *a)
 		return err || u >= CPU_SETSIZE ? -EINVAL : 0;
 	case OPT_DRY:
 		o->dry_run = 1;
+		return 0;
+	case OPT_UDP_REPLY:
+		o->p.udp_reply = 1;
 		return 0;
 	}
 	return -EINVAL;

@@ -19,9 +19,9 @@ static void truth_params(FILE *f, const struct gen_mix *m, __u32 stopped_at)
 	fprintf(f, "# ft-gen ground truth v1\n");
 	fprintf(f,
 		"# seed=%llu flows=%u alpha=%g rate=%g duration=%g slice_ms=%u interval_ms=%u "
-		"size=%u v6_share=%g tcp_share=%g\n",
+		"size=%u v6_share=%g tcp_share=%g udp_reply=%d\n",
 		(unsigned long long)p->seed, p->flows, p->alpha, p->rate, p->duration, p->slice_ms,
-		p->interval_ms, p->size, p->v6_share, p->tcp_share);
+		p->interval_ms, p->size, p->v6_share, p->tcp_share, p->udp_reply);
 	fprintf(f, "# shifts=");
 	for (int e = 0; e < p->nshifts; e++)
 		fprintf(f, "%s%g", e ? ";" : "", p->shifts[e]);
