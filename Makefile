@@ -95,3 +95,10 @@ bench-policy: $(OUT)/flowtier
 
 clean:
 	rm -rf $(OUT)
+
+# The testbed's traffic generator and sink (tools/gen; tools/testbed.sh uses them).
+.PHONY: gen
+all: gen
+gen: $(OUT)/vmlinux.h
+	$(MAKE) -C tools/gen OUT=$(abspath $(OUT)) TOP=$(abspath .)
+$(OUT)/tests/test_gen: | gen
