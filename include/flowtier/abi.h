@@ -261,8 +261,8 @@ struct ft_stats {
 #define FT_IF_XDP_GENERIC (1u << 4) /* XDP in generic (skb) mode */
 
 struct ft_iface {
-	__u32 flags;	   /* FT_IF_* */
-	__u32 xdp_prog_id; /* the XDP program flowtier attached, to recognise it later */
+	__u32 flags;	     /* FT_IF_* */
+	__u32 xdp_prog_id;   /* the XDP program flowtier attached, to recognise it later */
 	__u32 tc_prog_id[2]; /* ingress, egress */
 };
 
