@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "attach.h"
 #include "bpffs.h"
 #include "cmd_flows.h"
 #include "cmd_settings.h"
@@ -14,6 +16,7 @@
 #include "ct.h"
 #include "datapath.h"
 #include "log.h"
+#include "privs.h"
 #include "settings.h"
 #include "table.h"
 
@@ -29,7 +32,11 @@ static void usage(FILE *f)
 		"                      print the table's geometry, and unload it again\n"
 		"  load                load the datapath and pin its maps and programs under\n"
 		"                      " FT_PIN_DIR " (reused when already there)\n"
-		"  unload              remove what 'load' pinned\n"
+		"  load -i IFACE [-i IFACE ...] [--xdp-mode native|generic|skb] [--force]\n"
+		"                      also attach it to the interfaces: XDP on ingress,\n"
+		"                      TC on clsact ingress and egress (no controller runs)\n"
+		"  unload              detach from every interface, remove what 'load' pinned\n"
+		"  unload -i IFACE     detach from IFACE; with no interface left, unpin\n"
 		"  ct                  list the connections in the pinned table\n"
 		"  ct buckets          how many slots are in use per bucket (a histogram)\n"
 		"  flows [--top N] [--sort pps|bps|packets|bytes] [--sample SECONDS]\n"
@@ -51,13 +58,22 @@ static void usage(FILE *f)
 		"  --verifier-stats    check, load: what the verifier processed per program\n"
 		"  --zone Z            ct: only the connections of zone Z (0 to 65535)\n"
 		"  --json              list commands: JSON instead of a table\n"
+		"  -i, --interface IFACE  load, unload, run: an interface (repeat for more)\n"
+		"  --xdp-mode MODE     native (default; generic with a warning when the\n"
+		"                      driver lacks it), generic or skb (the same)\n"
+		"  --force             replace an XDP program flowtier did not attach\n"
 		"  --config FILE       check, load, unload, ct: flags from FILE, one\n"
 		"                      'key = value' a line (conns = 65536); flags win\n",
 		FT_DEFAULT_CONNS);
 }
 
+#define FT_MAX_CMD_IFACES 64
+
 struct ft_cmd_opts {
 	struct ft_dp_opts dp;
+	struct ft_attach_opts att;
+	char *ifaces[FT_MAX_CMD_IFACES];
+	size_t nifaces;
 	const char *pin_dir;
 	int zone; /* -1: all */
 };
@@ -74,6 +90,9 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "verifier-stats", no_argument, NULL, 'v' },
 		{ "zone", required_argument, NULL, 'z' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "xdp-mode", required_argument, NULL, 'x' },
+		{ "force", no_argument, NULL, 'f' },
 		{ 0 },
 	};
 	static char pin_dir[PATH_MAX] = FT_PIN_DIR;
@@ -98,8 +117,22 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'i':
+			if (o->nifaces == FT_MAX_CMD_IFACES) {
+				pr_err("more than %d interfaces\n", FT_MAX_CMD_IFACES);
+				return -EINVAL;
+			}
+			o->ifaces[o->nifaces++] = strdup(optarg); /* argv is freed after parsing */
+			break;
+		case 'x':
+			if (ft_xdp_mode_parse(optarg, &o->att.xdp_mode))
+				return -EINVAL;
+			break;
+		case 'f':
+			o->att.force = 1;
+			break;
 		case 'c':
 			if (ft_parse_uint("--conns", optarg, 0, 0xffffffffu, &v))
 				return -EINVAL;
@@ -160,6 +193,8 @@ static int do_load(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
+	if (ft_privileges_check("flowtier load"))
+		return FT_EXIT_USAGE;
 	if (ft_bpffs_prepare(o.pin_dir))
 		return 1;
 	o.dp.pin_dir = o.pin_dir;
@@ -171,7 +206,10 @@ static int do_load(int argc, char **argv)
 		print_geometry(&dp);
 	}
 	ft_dp_close(&dp);
-	return err ? 1 : 0;
+	if (err)
+		return 1;
+	o.att.pin_dir = o.pin_dir;
+	return o.nifaces ? ft_attach_exit_status(ft_attach_all(&o.att, o.ifaces, o.nifaces)) : 0;
 }
 
 struct ct_listing {
@@ -219,6 +257,17 @@ static int do_ct(int argc, char **argv)
 	return 0;
 }
 
+/* unload -i: those interfaces; plain unload: every interface flowtier recorded. */
+static int ft_unload_detach(const struct ft_cmd_opts *o)
+{
+	char path[PATH_MAX];
+
+	if (o->nifaces)
+		return ft_detach_all(o->pin_dir, o->ifaces, o->nifaces);
+	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, FT_MAP_IFACES);
+	return access(path, F_OK) ? 0 : ft_detach_everything(o->pin_dir);
+}
+
 static int do_unload(int argc, char **argv)
 {
 	struct ft_cmd_opts o = {};
@@ -226,6 +275,13 @@ static int do_unload(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
+	if (ft_privileges_check("flowtier unload"))
+		return FT_EXIT_USAGE;
+	err = ft_unload_detach(&o);
+	if (err)
+		return ft_attach_exit_status(err);
+	if (o.nifaces && ft_attach_list(o.pin_dir, NULL, 0) > 0)
+		return 0; /* other interfaces still use the maps */
 	err = ft_bpffs_remove(o.pin_dir);
 	if (err == -ENOENT) {
 		pr_err("nothing of flowtier's is pinned in %s\n", o.pin_dir);
