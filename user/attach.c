@@ -76,6 +76,8 @@ int ft_attach_exit_status(int err)
 	case -EINVAL:
 	case -ERANGE:
 	case -ENOENT:
+	case -EALREADY:	  /* another controller holds the pin dir */
+	case -EADDRINUSE: /* another controller answers on the socket */
 		return 2;
 	default:
 		return 1;

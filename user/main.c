@@ -11,7 +11,9 @@
 #include "attach.h"
 #include "bpffs.h"
 #include "cmd_flows.h"
+#include "cmd_run.h"
 #include "cmd_settings.h"
+#include "cmd_status.h"
 #include "config.h"
 #include "ct.h"
 #include "datapath.h"
@@ -37,11 +39,21 @@ static void usage(FILE *f)
 		"                      TC on clsact ingress and egress (no controller runs)\n"
 		"  unload              detach from every interface, remove what 'load' pinned\n"
 		"  unload -i IFACE     detach from IFACE; with no interface left, unpin\n"
+		"  run -i IFACE [-i IFACE ...] [--interval SECONDS] [--half-life SECONDS]\n"
+		"      [--socket PATH] [--log-level error|warning|info|debug]\n"
+		"                      the controller, in the foreground: load or reuse the\n"
+		"                      pinned datapath, attach it, scan the table every\n"
+		"                      interval (default 1 s), answer on the control socket\n"
+		"                      (/run/flowtier/flowtier.sock); on exit the datapath stays\n"
+		"  status [--json] [--socket PATH]\n"
+		"                      ask the controller: interfaces, attach modes, table\n"
+		"                      fill, intervals, uptime (without one: the pinned records)\n"
 		"  ct                  list the connections in the pinned table\n"
 		"  ct buckets          how many slots are in use per bucket (a histogram)\n"
 		"  flows [--top N] [--sort pps|bps|packets|bytes] [--sample SECONDS]\n"
-		"                      the busiest flow directions; rates from two reads of\n"
-		"                      the table SECONDS apart (default 1)\n"
+		"                      the busiest flow directions: the controller's (rates\n"
+		"                      from its EWMA), or without one rates from two reads\n"
+		"                      of the table SECONDS apart (default 1)\n"
 		"  timeout list | set PROTO STATE SECONDS\n"
 		"                      show or change a timeout, at once for every connection\n"
 		"  zone list | set-limit ZONE LIMIT\n"
@@ -301,6 +313,10 @@ int main(int argc, char **argv)
 		return do_load(argc - 1, argv + 1);
 	if (!strcmp(cmd, "unload"))
 		return do_unload(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return do_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return do_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ct"))
 		return do_ct(argc - 1, argv + 1);
 	if (!strcmp(cmd, "flows"))
