@@ -494,3 +494,27 @@ Test(attach, the_control_socket_refuses_malformed_requests)
 	/* Still answering after all that. */
 	sh(FT_BIN " status --socket %s", sock);
 }
+
+Test(attach, the_example_config_serves_run_load_and_unload)
+{
+	sh("sed -e 's/^interface = eth0$/interface = %s/' -e 's/^conns = .*/conns = 1024/' "
+	   "dist/flowtier.conf > %s && printf 'pin-dir = %s\\nsocket = %s\\n' >> %s && chmod 600 "
+	   "%s",
+	   if_a, cfg, pin, sock, cfg, cfg);
+	sh("%s " FT_BIN " load --config %s", in_a, cfg);
+	cr_assert(strstr(out, "1024 connections"), "%s", out);
+	sh("%s ip link show dev %s", in_a, if_a);
+	cr_assert(strstr(out, " name ft_xdp "), "%s", out);
+	/* Every setting parses for run too: it gets as far as the privileges check. */
+	cr_assert_eq(run(out, sizeof(out),
+			 "%s setpriv --inh-caps=-all --bounding-set=-all " FT_BIN
+			 " run --config %s",
+			 in_a, cfg),
+		     2);
+	cr_assert_str_eq(out, "flowtier: error: flowtier run needs CAP_BPF and CAP_NET_ADMIN (or "
+			      "CAP_SYS_ADMIN): run it as root\n");
+	sh("%s " FT_BIN " unload --config %s", in_a, cfg);
+	sh("%s ip link show dev %s", in_a, if_a);
+	cr_assert_null(strstr(out, "xdp"), "%s", out);
+	cr_assert_neq(access(pin, F_OK), 0, "unload -i of the last interface unpins");
+}

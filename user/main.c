@@ -74,7 +74,7 @@ static void usage(FILE *f)
 		"  --xdp-mode MODE     native (default; generic with a warning when the\n"
 		"                      driver lacks it), generic or skb (the same)\n"
 		"  --force             replace an XDP program flowtier did not attach\n"
-		"  --config FILE       check, load, unload, ct: flags from FILE, one\n"
+		"  --config FILE       check, load, unload, ct, run: flags from FILE, one\n"
 		"                      'key = value' a line (conns = 65536); flags win\n",
 		FT_DEFAULT_CONNS);
 }
@@ -105,6 +105,12 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "xdp-mode", required_argument, NULL, 'x' },
 		{ "force", no_argument, NULL, 'f' },
+		/* run's own settings, accepted so that one config file serves run, load and unload
+		 */
+		{ "interval", required_argument, NULL, 'R' },
+		{ "half-life", required_argument, NULL, 'R' },
+		{ "socket", required_argument, NULL, 'R' },
+		{ "log-level", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	static char pin_dir[PATH_MAX] = FT_PIN_DIR;
@@ -144,6 +150,8 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 			break;
 		case 'f':
 			o->att.force = 1;
+			break;
+		case 'R':
 			break;
 		case 'c':
 			if (ft_parse_uint("--conns", optarg, 0, 0xffffffffu, &v))
