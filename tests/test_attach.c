@@ -518,3 +518,28 @@ Test(attach, the_example_config_serves_run_load_and_unload)
 	cr_assert_null(strstr(out, "xdp"), "%s", out);
 	cr_assert_neq(access(pin, F_OK), 0, "unload -i of the last interface unpins");
 }
+
+Test(attach, a_driver_without_native_xdp_gets_generic_mode_with_a_warning)
+{
+	char ifb[16];
+
+	snprintf(ifb, sizeof(ifb), "fta%di", getpid());
+	sh("%s ip link add %s type ifb && %s ip link set %s up", in_a, ifb, in_a, ifb);
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s", in_a, pin, ifb);
+	cr_assert(strstr(out, "flowtier: warning: '") &&
+			  strstr(out, "' has no native XDP: attaching in generic mode, which is "
+				      "slower (--xdp-mode generic says so and silences this)\n"),
+		  "%s", out);
+	cr_assert_null(strstr(out, "libbpf"), "%s", out);
+	sh("%s ip link show dev %s", in_a, ifb);
+	cr_assert(strstr(out, " xdpgeneric ") && strstr(out, " name ft_xdp "), "%s", out);
+	cr_assert_eq(run(out, sizeof(out),
+			 "%s " FT_BIN " load --pin-dir %s -i %s --xdp-mode native", in_a, pin, ifb),
+		     1);
+	cr_assert(strstr(out, "' has no native XDP") == NULL &&
+			  strstr(out, "(the driver has no native XDP: try --xdp-mode generic)\n"),
+		  "%s", out);
+	sh("%s ip link show dev %s", in_a, ifb);
+	cr_assert(strstr(out, " xdpgeneric ") && strstr(out, " name ft_xdp "),
+		  "a refused mode change keeps what ran: %s", out);
+}

@@ -250,9 +250,13 @@ static int ft_xdp_replace(int fd, __u32 ifindex, __u32 old_id, __u32 old_mode, _
 	if (old_mode == mode_flags) {
 		err = bpf_xdp_attach(ifindex, fd, mode_flags | XDP_FLAGS_REPLACE, &o);
 	} else {
+		/* The kernel holds one mode at a time; a refused new mode puts the old one back. */
 		err = bpf_xdp_attach(ifindex, -1, old_mode | XDP_FLAGS_REPLACE, &o);
 		if (!err)
 			err = bpf_xdp_attach(ifindex, fd, mode_flags, NULL);
+		if (err && bpf_xdp_attach(ifindex, o.old_prog_fd, old_mode, NULL))
+			pr_err("could not put XDP program %u back on interface %u\n", old_id,
+			       ifindex);
 	}
 	close(o.old_prog_fd);
 	return err;
@@ -275,8 +279,16 @@ static int ft_xdp_attach(const struct ft_att *a, const char *ifname, __u32 ifind
 			 enum ft_xdp_mode mode, struct ft_iface *rec)
 {
 	__u32 flags = mode == FT_XDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	libbpf_print_fn_t old = NULL;
 	__u32 id, cur;
-	int err = ft_xdp_attach_mode(a, ifindex, flags);
+	int err;
+
+	/* Native may fail where generic works: the kernel's complaint is not ours to print. */
+	if (mode == FT_XDP_MODE_AUTO)
+		old = libbpf_set_print(ft_libbpf_silent);
+	err = ft_xdp_attach_mode(a, ifindex, flags);
+	if (mode == FT_XDP_MODE_AUTO)
+		libbpf_set_print(old);
 
 	if (err == -EOPNOTSUPP && mode == FT_XDP_MODE_AUTO) {
 		pr_warn("'%s' has no native XDP: attaching in generic mode, which is slower "
