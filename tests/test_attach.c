@@ -543,3 +543,32 @@ Test(attach, a_driver_without_native_xdp_gets_generic_mode_with_a_warning)
 	cr_assert(strstr(out, " xdpgeneric ") && strstr(out, " name ft_xdp "),
 		  "a refused mode change keeps what ran: %s", out);
 }
+
+Test(attach, unload_i_of_one_interface_keeps_the_others_and_the_maps)
+{
+	char ifb[16];
+
+	snprintf(ifb, sizeof(ifb), "fta%di", getpid());
+	sh("%s ip link add %s type ifb && %s ip link set %s up", in_a, ifb, in_a, ifb);
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s -i %s --xdp-mode generic", in_a, pin,
+	   if_a, ifb);
+	sh("%s " FT_BIN " unload --pin-dir %s -i %s", in_a, pin, ifb);
+	cr_assert_eq(access(pin, F_OK), 0, "another interface still uses the maps");
+	sh("%s " FT_BIN " status --pin-dir %s --socket %s", in_a, pin, sock);
+	cr_assert(strstr(out, "controller: not running") && strstr(out, if_a) && !strstr(out, ifb),
+		  "%s", out);
+	sh("%s ip link show dev %s", in_a, if_a);
+	cr_assert(strstr(out, " name ft_xdp "), "%s", out);
+	/* From another namespace, the same ifindex is not this interface. */
+	sh(FT_BIN " status --pin-dir %s --socket %s", pin, sock);
+	cr_assert(strstr(out, "  (another netns) (ifindex 2): xdp generic"), "%s", out);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", pin), 2);
+	cr_assert(strstr(out, "flowtier: error: ifindex 2 was attached from another network "
+			      "namespace: run 'flowtier unload' there\n"),
+		  "%s", out);
+	cr_assert_eq(access(pin, F_OK), 0, "nothing unpinned while attached elsewhere");
+	sh("%s " FT_BIN " unload --pin-dir %s", in_a, pin);
+	cr_assert_neq(access(pin, F_OK), 0);
+	sh("%s ip link show dev %s", in_a, if_a);
+	cr_assert_null(strstr(out, "xdp"), "%s", out);
+}

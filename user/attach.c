@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -31,6 +32,7 @@ struct ft_att {
 	int ifaces_fd;
 	int tx_fd;
 	int prog_fd[FT_P_MAX];
+	__u64 netns; /* this network namespace's cookie: ifindexes are per namespace */
 };
 
 int ft_xdp_mode_parse(const char *s, enum ft_xdp_mode *mode)
@@ -118,6 +120,20 @@ static void ft_att_close(struct ft_att *a)
 	}
 }
 
+static int ft_netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	err = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		pr_err("cannot tell this network namespace: %s\n", strerror(-err));
+	return err;
+}
+
 /* progs: also open the pinned programs (attach needs them, detach does not). */
 static int ft_att_open(struct ft_att *a, const char *pin_dir, int progs)
 {
@@ -128,6 +144,10 @@ static int ft_att_open(struct ft_att *a, const char *pin_dir, int progs)
 	for (int i = 0; i < FT_P_MAX; i++)
 		a->prog_fd[i] = -1;
 	libxdp_set_print(ft_libxdp_print);
+	a->ifaces_fd = -1;
+	err = ft_netns_cookie(&a->netns);
+	if (err)
+		return err;
 	a->ifaces_fd = ft_pinned_fd(pin_dir, FT_MAP_IFACES);
 	if (a->ifaces_fd < 0)
 		return a->ifaces_fd;
@@ -491,6 +511,7 @@ static int ft_attach_one(const struct ft_att *a, const struct ft_attach_opts *o,
 	struct ft_iface rec;
 	int err = ft_rec_read(a, ifindex, &rec);
 
+	rec.netns_cookie = a->netns;
 	if (!err)
 		err = ft_xdp_attach(a, ifname, ifindex, o->xdp_mode, &rec);
 	if (!err)
@@ -516,6 +537,18 @@ static int ft_attach_one(const struct ft_att *a, const struct ft_attach_opts *o,
 	return err;
 }
 
+/* One record per ifindex: an ifindex of another namespace's interface is not this one. */
+static int ft_rec_check_netns(const struct ft_att *a, const char *ifname, __u32 ifindex,
+			      const struct ft_iface *rec)
+{
+	if (!rec->flags || rec->netns_cookie == a->netns)
+		return 0;
+	pr_err("ifindex %u ('%s') is flowtier's in another network namespace already, from %s: "
+	       "give this namespace a pin dir of its own (--pin-dir)\n",
+	       ifindex, ifname, a->pin_dir);
+	return -EBUSY;
+}
+
 /* Every name resolved, every XDP owner checked: nothing is touched before. */
 static int ft_attach_check(const struct ft_att *a, const struct ft_attach_opts *o,
 			   char *const *ifnames, size_t n, __u32 *ifindex, int *was)
@@ -527,6 +560,8 @@ static int ft_attach_check(const struct ft_att *a, const struct ft_attach_opts *
 		err = ft_iface_resolve(ifnames[i], &ifindex[i]);
 	for (size_t i = 0; !err && i < n; i++) {
 		err = ft_rec_read(a, ifindex[i], &rec);
+		if (!err)
+			err = ft_rec_check_netns(a, ifnames[i], ifindex[i], &rec);
 		if (!err)
 			err = ft_xdp_check_owner(ifnames[i], ifindex[i], &rec, o->force);
 		was[i] = rec.flags != 0;
@@ -572,6 +607,8 @@ int ft_detach_all(const char *pin_dir, char *const *ifnames, size_t n)
 		err = ft_iface_resolve(ifnames[i], &ifindex);
 		if (!err)
 			err = ft_rec_read(&a, ifindex, &rec);
+		if (!err && rec.flags && rec.netns_cookie != a.netns)
+			rec.flags = 0; /* the record is another namespace's interface */
 		if (!err && !rec.flags) {
 			pr_err("flowtier is not attached to '%s' (from %s)\n", ifnames[i], pin_dir);
 			err = -ENOENT;
@@ -589,18 +626,25 @@ int ft_detach_all(const char *pin_dir, char *const *ifnames, size_t n)
 int ft_attach_list(const char *pin_dir, struct ft_attached *out, size_t max)
 {
 	size_t len = (size_t)FT_MAX_IFINDEX * sizeof(struct ft_iface);
-	struct ft_iface *recs = ft_pinned_mmap(pin_dir, FT_MAP_IFACES, len);
+	struct ft_iface *recs;
 	size_t n = 0;
+	__u64 netns;
+	int err = ft_netns_cookie(&netns);
 
+	if (err)
+		return err;
+	recs = ft_pinned_mmap(pin_dir, FT_MAP_IFACES, len);
 	if (!recs)
 		return -ENOENT;
 	for (__u32 i = 1; i < FT_MAX_IFINDEX; i++) {
 		if (!recs[i].flags)
 			continue;
 		if (n < max) {
+			memset(&out[n], 0, sizeof(out[n]));
 			out[n].ifindex = i;
 			out[n].rec = recs[i];
-			if (!if_indextoname(i, out[n].name))
+			out[n].other_netns = recs[i].netns_cookie != netns;
+			if (out[n].other_netns || !if_indextoname(i, out[n].name))
 				out[n].name[0] = '\0';
 		}
 		n++;
@@ -625,7 +669,12 @@ int ft_detach_everything(const char *pin_dir)
 		const char *name = l[i].name[0] ? l[i].name : "(gone)";
 		struct ft_iface zero = {};
 
-		if (l[i].name[0])
+		if (l[i].other_netns) {
+			pr_err("ifindex %u was attached from another network namespace: run "
+			       "'flowtier unload' there\n",
+			       l[i].ifindex);
+			err = -EBUSY;
+		} else if (l[i].name[0])
 			err = ft_detach_one(&a, name, l[i].ifindex);
 		else /* the interface went away, and its programs with it */
 			err = ft_rec_write(&a, l[i].ifindex, &zero);

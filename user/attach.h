@@ -33,7 +33,8 @@ struct ft_attach_opts {
 /* One attached interface, as recorded. */
 struct ft_attached {
 	__u32 ifindex;
-	char name[IF_NAMESIZE]; /* "" when the interface is gone */
+	char name[IF_NAMESIZE]; /* "" when the interface is gone or in another namespace */
+	int other_netns;	/* recorded from another network namespace */
 	struct ft_iface rec;
 };
 
@@ -54,7 +55,10 @@ int ft_attach_all(const struct ft_attach_opts *o, char *const *ifnames, size_t n
 /* Detaches the named interfaces (-ENOENT: flowtier is not attached there). */
 int ft_detach_all(const char *pin_dir, char *const *ifnames, size_t n);
 
-/* Detaches every recorded interface (plain unload, before the maps are unpinned). */
+/*
+ * Detaches every recorded interface (plain unload, before the maps are
+ * unpinned); -EBUSY when some were attached from another network namespace.
+ */
 int ft_detach_everything(const char *pin_dir);
 
 /* The recorded interfaces into out (at most max); returns how many there are, or -errno. */

@@ -31,7 +31,9 @@ void ft_status_ifaces(FILE *out, const struct ft_attached *l, int n, int json)
 {
 	for (int i = 0; i < n; i++) {
 		const struct ft_iface *r = &l[i].rec;
-		const char *name = l[i].name[0] ? l[i].name : "(gone)";
+		const char *name = l[i].other_netns ? "(another netns)"
+				   : l[i].name[0]   ? l[i].name
+						    : "(gone)";
 
 		if (json) {
 			fprintf(out, "%s{\"name\":", i ? "," : "");

@@ -264,6 +264,7 @@ struct ft_iface {
 	__u32 flags;	     /* FT_IF_* */
 	__u32 xdp_prog_id;   /* the XDP program flowtier attached, to recognise it later */
 	__u32 tc_prog_id[2]; /* ingress, egress */
+	__u64 netns_cookie;  /* the network namespace the ifindex belongs to */
 };
 
 _Static_assert(sizeof(struct ft_key) == 40, "ft_key layout");
@@ -275,7 +276,7 @@ _Static_assert(sizeof(struct ft_timeouts) == 64, "ft_timeouts layout");
 _Static_assert(sizeof(struct ft_config) == 128, "ft_config layout");
 _Static_assert(sizeof(struct ft_zone) == 24, "ft_zone layout");
 _Static_assert(sizeof(struct ft_rule) == 48, "ft_rule layout");
-_Static_assert(sizeof(struct ft_iface) == 16, "ft_iface layout");
+_Static_assert(sizeof(struct ft_iface) == 24, "ft_iface layout");
 _Static_assert(sizeof(struct ft_stats) ==
 		       8 * (FT_HOOK_MAX + FT_VERDICT_MAX + FT_MAL_MAX + FT_NONIP_MAX + 2 +
 			    FT_EVICT_MAX + FT_RECLAIM_MAX + FT_FAIL_MAX + 2),
