@@ -128,6 +128,25 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 	return err;
 }
 
+/* Names are copied: the argv they come from is freed after parsing. */
+static int ft_cmd_add_iface(struct ft_cmd_opts *o, const char *name)
+{
+	static char names[FT_MAX_CMD_IFACES][64];
+
+	if (o->nifaces == FT_MAX_CMD_IFACES) {
+		pr_err("more than %d interfaces\n", FT_MAX_CMD_IFACES);
+		return -EINVAL;
+	}
+	if (snprintf(names[o->nifaces], sizeof(names[0]), "%s", name) >= (int)sizeof(names[0])) {
+		pr_err("no interface named '%s' (see 'ip link' for the interfaces there are)\n",
+		       name);
+		return -EINVAL;
+	}
+	o->ifaces[o->nifaces] = names[o->nifaces];
+	o->nifaces++;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
 		      char *pin_dir)
 {
@@ -138,11 +157,8 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 	while ((opt = getopt_long(argc, argv, "i:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
-			if (o->nifaces == FT_MAX_CMD_IFACES) {
-				pr_err("more than %d interfaces\n", FT_MAX_CMD_IFACES);
+			if (ft_cmd_add_iface(o, optarg))
 				return -EINVAL;
-			}
-			o->ifaces[o->nifaces++] = strdup(optarg); /* argv is freed after parsing */
 			break;
 		case 'x':
 			if (ft_xdp_mode_parse(optarg, &o->att.xdp_mode))
