@@ -54,7 +54,9 @@ static int ft_flows_parse(int argc, char **argv, struct ft_flows_opts *o)
 	__u64 top;
 	int opt;
 
-	*o = (struct ft_flows_opts){ .pin_dir = FT_PIN_DIR, .socket = FT_CTL_SOCKET, .top = 20, .sample_s = 1.0 };
+	*o = (struct ft_flows_opts){
+		.pin_dir = FT_PIN_DIR, .socket = FT_CTL_SOCKET, .top = 20, .sample_s = 1.0
+	};
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -122,20 +124,22 @@ static void ft_flows_print(FILE *out, const struct ft_ranked *r, int json, int f
 	ft_addr_format(k, d, src, sizeof(src));
 	ft_addr_format(k, !d, dst, sizeof(dst));
 	if (json)
-		fprintf(out, "%s{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"proto\":\"%"
-		       "s\","
-		       "\"zone\":%u,\"state\":\"%s\",\"verdict\":\"%s\",\"packets\":%llu,"
-		       "\"bytes\":%llu,\"pps\":%.1f,\"bps\":%.1f,\"tier\":\"%s\"}",
-		       first ? "" : ",", src, dst, ntohs(k->port[d]), ntohs(k->port[!d]), proto,
-		       k->zone, ft_state_name(f->state), ft_verdict_name(f->verdict),
-		       (unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
-		       f->pps[d], f->bps[d], tier);
+		fprintf(out,
+			"%s{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"proto\":\"%"
+			"s\","
+			"\"zone\":%u,\"state\":\"%s\",\"verdict\":\"%s\",\"packets\":%llu,"
+			"\"bytes\":%llu,\"pps\":%.1f,\"bps\":%.1f,\"tier\":\"%s\"}",
+			first ? "" : ",", src, dst, ntohs(k->port[d]), ntohs(k->port[!d]), proto,
+			k->zone, ft_state_name(f->state), ft_verdict_name(f->verdict),
+			(unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
+			f->pps[d], f->bps[d], tier);
 	else
-		fprintf(out, "%-39s %5u %-39s %5u %-7s %5u %-11s %-8s %12llu %14llu %12.1f %14.1f %s\n",
-		       src, ntohs(k->port[d]), dst, ntohs(k->port[!d]), proto, k->zone,
-		       ft_state_name(f->state), ft_verdict_name(f->verdict),
-		       (unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
-		       f->pps[d], f->bps[d], tier);
+		fprintf(out,
+			"%-39s %5u %-39s %5u %-7s %5u %-11s %-8s %12llu %14llu %12.1f %14.1f %s\n",
+			src, ntohs(k->port[d]), dst, ntohs(k->port[!d]), proto, k->zone,
+			ft_state_name(f->state), ft_verdict_name(f->verdict),
+			(unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
+			f->pps[d], f->bps[d], tier);
 }
 
 void ft_flows_write(FILE *out, const struct ft_ranked *top, size_t n, int json)
