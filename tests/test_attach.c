@@ -572,3 +572,31 @@ Test(attach, unload_i_of_one_interface_keeps_the_others_and_the_maps)
 	sh("%s ip link show dev %s", in_a, if_a);
 	cr_assert_null(strstr(out, "xdp"), "%s", out);
 }
+
+Test(attach, a_foreign_filter_at_flowtiers_priority_is_refused_without_force)
+{
+	char path[96], want[256];
+	int id;
+
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s", in_a, pin);
+	sh("%s tc qdisc add dev %s clsact && %s tc filter add dev %s egress prio 18004 handle "
+	   "0x4654 bpf da pinned %s/ft_tc_ingress",
+	   in_a, if_a, in_a, if_a, pin);
+	snprintf(path, sizeof(path), "%s/ft_tc_ingress", pin);
+	sh("bpftool -j prog show pinned %s | grep -o '\"id\":[0-9]*' | cut -d: -f2", path);
+	id = atoi(out);
+	cr_assert_eq(
+		run(out, sizeof(out), "%s " FT_BIN " load --pin-dir %s -i %s", in_a, pin, if_a), 2);
+	snprintf(want, sizeof(want),
+		 "flowtier: error: cannot attach TC to '%s': the egress filter at flowtier's "
+		 "priority and handle (0x4654) runs program %d ('ft_tc_ingress') that flowtier did "
+		 "not attach; use --force to replace it\n",
+		 if_a, id);
+	cr_assert(strstr(out, want), "want %s in: %s", want, out);
+	cr_assert_null(strstr(out, "libbpf"), "%s", out);
+	sh("%s ip link show dev %s", in_a, if_a);
+	cr_assert_null(strstr(out, "xdp"), "nothing half-attached: %s", out);
+	sh("%s " FT_BIN " load --pin-dir %s -i %s --force", in_a, pin, if_a);
+	sh("%s tc filter show dev %s egress", in_a, if_a);
+	cr_assert(strstr(out, "handle 0x4654 ft_tc_egress"), "%s", out);
+}

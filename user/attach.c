@@ -374,10 +374,14 @@ static void ft_tc_hook_of(struct bpf_tc_hook *h, __u32 ifindex, enum bpf_tc_atta
 static __u32 ft_tc_current(__u32 ifindex, enum bpf_tc_attach_point point)
 {
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FT_TC_HANDLE, .priority = FT_TC_PRIO);
+	libbpf_print_fn_t old = libbpf_set_print(ft_libbpf_silent); /* none there is an answer */
 	struct bpf_tc_hook h;
+	int err;
 
 	ft_tc_hook_of(&h, ifindex, point);
-	return bpf_tc_query(&h, &o) ? 0 : o.prog_id;
+	err = bpf_tc_query(&h, &o);
+	libbpf_set_print(old);
+	return err ? 0 : o.prog_id;
 }
 
 static int ft_tc_attach_one(const struct ft_att *a, const char *ifname, __u32 ifindex, int which,
@@ -511,9 +515,10 @@ static int ft_attach_one(const struct ft_att *a, const struct ft_attach_opts *o,
 	struct ft_iface rec;
 	int err = ft_rec_read(a, ifindex, &rec);
 
+	if (err)
+		return err;
 	rec.netns_cookie = a->netns;
-	if (!err)
-		err = ft_xdp_attach(a, ifname, ifindex, o->xdp_mode, &rec);
+	err = ft_xdp_attach(a, ifname, ifindex, o->xdp_mode, &rec);
 	if (!err)
 		err = ft_rec_write(a, ifindex, &rec);
 	if (!err)
@@ -549,6 +554,27 @@ static int ft_rec_check_netns(const struct ft_att *a, const char *ifname, __u32 
 	return -EBUSY;
 }
 
+/* A filter at flowtier's priority and handle that flowtier did not put there is refused. */
+static int ft_tc_check_owner(const char *ifname, __u32 ifindex, const struct ft_iface *rec,
+			     int force)
+{
+	char name[BPF_OBJ_NAME_LEN];
+
+	for (int i = 0; i < 2; i++) {
+		__u32 id = ft_tc_current(ifindex, i ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+
+		if (!id || id == rec->tc_prog_id[i] || force)
+			continue;
+		ft_prog_name_of(id, name, sizeof(name));
+		pr_err("cannot attach TC to '%s': the %s filter at flowtier's priority and handle "
+		       "(0x%x) runs program %u ('%s') that flowtier did not attach; use --force to "
+		       "replace it\n",
+		       ifname, i ? "egress" : "ingress", FT_TC_PRIO, id, name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /* Every name resolved, every XDP owner checked: nothing is touched before. */
 static int ft_attach_check(const struct ft_att *a, const struct ft_attach_opts *o,
 			   char *const *ifnames, size_t n, __u32 *ifindex, int *was)
@@ -564,6 +590,8 @@ static int ft_attach_check(const struct ft_att *a, const struct ft_attach_opts *
 			err = ft_rec_check_netns(a, ifnames[i], ifindex[i], &rec);
 		if (!err)
 			err = ft_xdp_check_owner(ifnames[i], ifindex[i], &rec, o->force);
+		if (!err)
+			err = ft_tc_check_owner(ifnames[i], ifindex[i], &rec, o->force);
 		was[i] = rec.flags != 0;
 	}
 	return err;
