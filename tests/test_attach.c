@@ -243,6 +243,7 @@ Test(attach, an_unknown_interface_is_refused_and_nothing_is_attached)
 	cr_assert(strstr(out, "flowtier: error: no interface named 'fta-nope' (see 'ip link' for "
 			      "the interfaces there are)\n"),
 		  "%s", out);
+	cr_assert_neq(access(pin, F_OK), 0, "the refused load left no pins behind");
 	sh("ip -n %s link show dev %s", ns_a, if_a);
 	cr_assert_null(strstr(out, "xdp"), "%s", out);
 	sh("%s tc qdisc show dev %s", in_a, if_a);
@@ -297,8 +298,7 @@ Test(attach, a_foreign_xdp_program_is_refused_without_force)
 	char path[96], want[256];
 	__u32 id;
 
-	sh("mkdir -p %s", pin);
-	snprintf(path, sizeof(path), "%s/foreign", pin);
+	snprintf(path, sizeof(path), "%s-foreign", pin);
 	id = attach_foreign_xdp(path);
 	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s",
 			 in_a, pin, if_a),
@@ -310,6 +310,7 @@ Test(attach, a_foreign_xdp_program_is_refused_without_force)
 	cr_assert(strstr(out, want), "want %s in: %s", want, out);
 	sh("ip -n %s link show dev %s", ns_a, if_a);
 	cr_assert(strstr(out, " name fta_foreign "), "still there: %s", out);
+	cr_assert_neq(access(pin, F_OK), 0, "the refused load left no pins behind");
 	sh("%s tc qdisc show dev %s", in_a, if_a);
 	cr_assert_null(strstr(out, "clsact"), "nothing half-attached: %s", out);
 
@@ -599,4 +600,32 @@ Test(attach, a_foreign_filter_at_flowtiers_priority_is_refused_without_force)
 	sh("%s " FT_BIN " load --pin-dir %s -i %s --force", in_a, pin, if_a);
 	sh("%s tc filter show dev %s egress", in_a, if_a);
 	cr_assert(strstr(out, "handle 0x4654 ft_tc_egress"), "%s", out);
+}
+
+Test(attach, a_second_controller_on_the_same_interface_or_socket_is_refused)
+{
+	char want[256];
+
+	start_controller("");
+	/* Another pin dir, the same socket: refused before anything is loaded. */
+	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s-2 -i %s --socket %s",
+			 in_a, pin, if_a, sock),
+		     2);
+	snprintf(want, sizeof(want),
+		 "flowtier: error: another flowtier controller answers on %s (stop it first, or "
+		 "give --socket another path)\n",
+		 sock);
+	cr_assert_str_eq(out, want);
+	/* Another pin dir and socket, the same interface: its XDP program is not this one's. */
+	cr_assert_eq(run(out, sizeof(out),
+			 "%s " FT_BIN " run --conns 1024 --pin-dir %s-2 -i %s --socket %s-2", in_a,
+			 pin, if_a, sock),
+		     2);
+	cr_assert(strstr(out, "flowtier: error: cannot attach XDP to '") &&
+			  strstr(out, ", 'ft_xdp') is attached; use --force to replace it\n"),
+		  "%s", out);
+	snprintf(want, sizeof(want), "%s-2", pin);
+	cr_assert_neq(access(want, F_OK), 0, "the refused controller left no pins behind");
+	sh(FT_BIN " status --socket %s", sock);
+	cr_assert(strstr(out, "controller: pid"), "the first one still runs: %s", out);
 }

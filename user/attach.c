@@ -117,7 +117,9 @@ static void ft_att_close(struct ft_att *a)
 	for (int i = 0; i < FT_P_MAX; i++) {
 		if (a->prog_fd[i] >= 0)
 			close(a->prog_fd[i]);
+		a->prog_fd[i] = -1;
 	}
+	a->ifaces_fd = a->tx_fd = -1;
 }
 
 static int ft_netns_cookie(__u64 *cookie)
@@ -624,30 +626,46 @@ out:
 	return err;
 }
 
-int ft_detach_all(const char *pin_dir, char *const *ifnames, size_t n)
+/* Every name resolved and attached here before any is detached. */
+static int ft_detach_check(const struct ft_att *a, char *const *ifnames, size_t n,
+			   const __u32 *ifindex)
 {
 	struct ft_iface rec;
-	struct ft_att a;
-	__u32 ifindex;
-	int err = ft_att_open(&a, pin_dir, 0);
+	int err = 0;
 
 	for (size_t i = 0; !err && i < n; i++) {
-		err = ft_iface_resolve(ifnames[i], &ifindex);
-		if (!err)
-			err = ft_rec_read(&a, ifindex, &rec);
-		if (!err && rec.flags && rec.netns_cookie != a.netns)
-			rec.flags = 0; /* the record is another namespace's interface */
-		if (!err && !rec.flags) {
-			pr_err("flowtier is not attached to '%s' (from %s)\n", ifnames[i], pin_dir);
+		err = ft_rec_read(a, ifindex[i], &rec);
+		/* A record of another namespace's interface is not this one's. */
+		if (!err && (!rec.flags || rec.netns_cookie != a->netns)) {
+			pr_err("flowtier is not attached to '%s' (from %s)\n", ifnames[i],
+			       a->pin_dir);
 			err = -ENOENT;
 		}
-		if (!err)
-			err = ft_detach_one(&a, ifnames[i], ifindex);
+	}
+	return err;
+}
+
+int ft_detach_all(const char *pin_dir, char *const *ifnames, size_t n)
+{
+	__u32 *ifindex = calloc(n + 1, sizeof(*ifindex));
+	struct ft_att a;
+	int err = ifindex ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = ft_iface_resolve(ifnames[i], &ifindex[i]);
+	if (!err)
+		err = ft_att_open(&a, pin_dir, 0);
+	if (err)
+		goto out;
+	err = ft_detach_check(&a, ifnames, n, ifindex);
+	for (size_t i = 0; !err && i < n; i++) {
+		err = ft_detach_one(&a, ifnames[i], ifindex[i]);
 		if (!err)
 			pr_info("detached from '%s'\n", ifnames[i]);
 	}
-	if (a.ifaces_fd >= 0)
-		ft_att_close(&a);
+	ft_att_close(&a);
+out:
+	free(ifindex);
 	return err;
 }
 

@@ -224,6 +224,11 @@ static int ft_daemon_datapath(struct ft_daemon *d)
 	err = ft_bpffs_pin_programs(d->dp.skel, d->o.dp.pin_dir);
 	if (!err)
 		err = ft_attach_all(&d->o.att, d->o.ifaces, d->o.nifaces);
+	/* A refused start leaves no pins it made behind (reused ones stay). */
+	if (err && !d->dp.reused) {
+		ft_dp_close(&d->dp);
+		ft_bpffs_remove(d->o.dp.pin_dir);
+	}
 	if (!err)
 		err = ft_scan_new(&d->scan, d->dp.nr_buckets * FT_SLOTS, d->o.half_life_ms);
 	return err;

@@ -225,7 +225,7 @@ static int do_load(int argc, char **argv)
 {
 	struct ft_cmd_opts o = {};
 	struct ft_datapath dp;
-	int err;
+	int err, reused;
 
 	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
@@ -241,11 +241,15 @@ static int do_load(int argc, char **argv)
 		printf("%s %s: ", dp.reused ? "reused" : "pinned", o.pin_dir);
 		print_geometry(&dp);
 	}
+	reused = dp.reused;
 	ft_dp_close(&dp);
 	if (err)
 		return 1;
 	o.att.pin_dir = o.pin_dir;
-	return o.nifaces ? ft_attach_exit_status(ft_attach_all(&o.att, o.ifaces, o.nifaces)) : 0;
+	err = o.nifaces ? ft_attach_all(&o.att, o.ifaces, o.nifaces) : 0;
+	if (err && !reused) /* a refused attach leaves no pins it made behind */
+		ft_bpffs_remove(o.pin_dir);
+	return ft_attach_exit_status(err);
 }
 
 struct ct_listing {
