@@ -152,9 +152,20 @@ static __always_inline int ft_tc(struct __sk_buff *skb, __u32 ifindex, int hook)
 	return bpf_redirect(job.redirect_ifindex, 0);
 }
 
+/* 1 when ft_xdp runs on the device the packet arrived on: it counted the packet already. */
+static __always_inline int ft_xdp_saw(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	struct ft_iface *i = bpf_map_lookup_elem(&ft_ifaces, &ifindex);
+
+	return i && (i->flags & FT_IF_XDP);
+}
+
 SEC("tc")
 int ft_tc_ingress(struct __sk_buff *skb)
 {
+	if (ft_xdp_saw(skb))
+		return FT_TC_ACT_OK;
 	return ft_tc(skb, skb->ingress_ifindex, FT_HOOK_TC_INGRESS);
 }
 

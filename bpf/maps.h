@@ -64,6 +64,15 @@ struct {
 	__uint(max_entries, 1);
 } ft_stats SEC(".maps");
 
+/* What flowtier attached, by ifindex; mmapable so listing it takes no system call per entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct ft_iface);
+	__uint(max_entries, FT_MAX_IFINDEX);
+} ft_ifaces SEC(".maps");
+
 /* XDP redirect targets, keyed by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -17,8 +17,8 @@
 #include "flowtier.skel.h"
 
 static const char *const ft_pinned_maps[] = {
-	FT_MAP_CONNS,	FT_MAP_CONFIG, FT_MAP_TIMEOUTS, FT_MAP_ZONES,
-	FT_MAP_IF_ZONE, FT_MAP_RULES,  FT_MAP_STATS,	FT_MAP_TX_PORTS,
+	FT_MAP_CONNS, FT_MAP_CONFIG, FT_MAP_TIMEOUTS, FT_MAP_ZONES,  FT_MAP_IF_ZONE,
+	FT_MAP_RULES, FT_MAP_STATS,  FT_MAP_TX_PORTS, FT_MAP_IFACES,
 };
 
 static const char *const ft_pinned_progs[] = {

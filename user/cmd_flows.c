@@ -14,6 +14,7 @@
 
 #include "cmd_flows.h"
 #include "ct.h"
+#include "ctl.h"
 #include "log.h"
 #include "rank.h"
 #include "scan.h"
@@ -25,6 +26,7 @@
 
 struct ft_flows_opts {
 	const char *pin_dir;
+	const char *socket;
 	enum ft_sort sort;
 	__u64 top;
 	double sample_s;
@@ -45,13 +47,16 @@ static int ft_flows_parse(int argc, char **argv, struct ft_flows_opts *o)
 		{ "sample", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 'k' },
 		{ 0 },
 	};
 	char *end;
 	__u64 top;
 	int opt;
 
-	*o = (struct ft_flows_opts){ .pin_dir = FT_PIN_DIR, .top = 20, .sample_s = 1.0 };
+	*o = (struct ft_flows_opts){
+		.pin_dir = FT_PIN_DIR, .socket = FT_CTL_SOCKET, .top = 20, .sample_s = 1.0
+	};
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -75,6 +80,9 @@ static int ft_flows_parse(int argc, char **argv, struct ft_flows_opts *o)
 			break;
 		case 'p':
 			o->pin_dir = optarg;
+			break;
+		case 'k':
+			o->socket = optarg;
 			break;
 		default:
 			return FT_EXIT_USAGE;
@@ -104,7 +112,7 @@ static void ft_sleep_s(double s)
 }
 
 /* One flow direction: packets whose source is key->addr[dir]. */
-static void ft_flows_print(const struct ft_ranked *r, int json, int first)
+static void ft_flows_print(FILE *out, const struct ft_ranked *r, int json, int first)
 {
 	const struct ft_flow *f = r->flow;
 	const struct ft_key *k = r->key;
@@ -116,20 +124,36 @@ static void ft_flows_print(const struct ft_ranked *r, int json, int first)
 	ft_addr_format(k, d, src, sizeof(src));
 	ft_addr_format(k, !d, dst, sizeof(dst));
 	if (json)
-		printf("%s{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"proto\":\"%"
-		       "s\","
-		       "\"zone\":%u,\"state\":\"%s\",\"verdict\":\"%s\",\"packets\":%llu,"
-		       "\"bytes\":%llu,\"pps\":%.1f,\"bps\":%.1f,\"tier\":\"%s\"}",
-		       first ? "" : ",", src, dst, ntohs(k->port[d]), ntohs(k->port[!d]), proto,
-		       k->zone, ft_state_name(f->state), ft_verdict_name(f->verdict),
-		       (unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
-		       f->pps[d], f->bps[d], tier);
+		fprintf(out,
+			"%s{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"proto\":\"%"
+			"s\","
+			"\"zone\":%u,\"state\":\"%s\",\"verdict\":\"%s\",\"packets\":%llu,"
+			"\"bytes\":%llu,\"pps\":%.1f,\"bps\":%.1f,\"tier\":\"%s\"}",
+			first ? "" : ",", src, dst, ntohs(k->port[d]), ntohs(k->port[!d]), proto,
+			k->zone, ft_state_name(f->state), ft_verdict_name(f->verdict),
+			(unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
+			f->pps[d], f->bps[d], tier);
 	else
-		printf("%-39s %5u %-39s %5u %-7s %5u %-11s %-8s %12llu %14llu %12.1f %14.1f %s\n",
-		       src, ntohs(k->port[d]), dst, ntohs(k->port[!d]), proto, k->zone,
-		       ft_state_name(f->state), ft_verdict_name(f->verdict),
-		       (unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
-		       f->pps[d], f->bps[d], tier);
+		fprintf(out,
+			"%-39s %5u %-39s %5u %-7s %5u %-11s %-8s %12llu %14llu %12.1f %14.1f %s\n",
+			src, ntohs(k->port[d]), dst, ntohs(k->port[!d]), proto, k->zone,
+			ft_state_name(f->state), ft_verdict_name(f->verdict),
+			(unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
+			f->pps[d], f->bps[d], tier);
+}
+
+void ft_flows_write(FILE *out, const struct ft_ranked *top, size_t n, int json)
+{
+	if (json)
+		fprintf(out, "[");
+	else
+		fprintf(out, "%-39s %5s %-39s %5s %-7s %5s %-11s %-8s %12s %14s %12s %14s %s\n",
+			"src", "sport", "dst", "dport", "proto", "zone", "state", "verdict",
+			"packets", "bytes", "pps", "bps", "tier");
+	for (size_t i = 0; i < n; i++)
+		ft_flows_print(out, &top[i], json, i == 0);
+	if (json)
+		fprintf(out, "]\n");
 }
 
 /* Two scans, o->sample_s apart, then the top directions. */
@@ -148,17 +172,28 @@ static int ft_flows_sample(const struct ft_table *t, const struct ft_flows_opts 
 		return 1;
 	}
 	n = ft_rank_top(scan, o->sort, o->top, top);
-	if (o->json)
-		printf("[");
-	else
-		printf("%-39s %5s %-39s %5s %-7s %5s %-11s %-8s %12s %14s %12s %14s %s\n", "src",
-		       "sport", "dst", "dport", "proto", "zone", "state", "verdict", "packets",
-		       "bytes", "pps", "bps", "tier");
-	for (size_t i = 0; i < n; i++)
-		ft_flows_print(&top[i], o->json, i == 0);
-	if (o->json)
-		printf("]\n");
+	ft_flows_write(stdout, top, n, o->json);
 	return 0;
+}
+
+/* The running controller's view, rates from its EWMA; 1 when none runs. */
+static int ft_flows_ask(const struct ft_flows_opts *o)
+{
+	char req[FT_CTL_LINE_MAX];
+	int err;
+
+	/* The controller answers only for its own pin dir: another one's flows are sampled. */
+	if (snprintf(req, sizeof(req), "flows top=%llu sort=%s json=%d pin-dir=%s",
+		     (unsigned long long)o->top, ft_sort_name(o->sort), o->json,
+		     o->pin_dir) >= (int)sizeof(req))
+		return 1;
+	err = ft_ctl_query(o->socket, req, stdout);
+	if (err == -EXDEV)
+		return 1;
+	if (err < 0)
+		pr_err("the controller on %s could not list flows: %s\n", o->socket,
+		       strerror(-err));
+	return err;
 }
 
 int do_flows(int argc, char **argv)
@@ -171,6 +206,9 @@ int do_flows(int argc, char **argv)
 
 	if (err)
 		return err;
+	err = ft_flows_ask(&o);
+	if (err <= 0)
+		return err ? 1 : 0;
 	if (ft_table_open(&t, o.pin_dir))
 		return 1;
 	top = calloc(o.top, sizeof(*top));

@@ -2,7 +2,14 @@
 #ifndef FT_CMD_FLOWS_H
 #define FT_CMD_FLOWS_H
 
-/* flowtier flows; returns the process exit status. */
+#include <stddef.h>
+#include <stdio.h>
+#include "rank.h"
+
+/* The listing of flows, a table or a JSON array: what the CLI and the controller print. */
+void ft_flows_write(FILE *out, const struct ft_ranked *top, size_t n, int json);
+
+/* flowtier flows: the controller's when it runs, else two samples of the pinned table. */
 int do_flows(int argc, char **argv);
 
 #endif

@@ -27,6 +27,11 @@ static void ft_vlog(enum ft_log_level level, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
+void ft_log_v(enum ft_log_level level, const char *fmt, va_list ap)
+{
+	ft_vlog(level, fmt, ap);
+}
+
 void ft_log(enum ft_log_level level, const char *fmt, ...)
 {
 	va_list ap;

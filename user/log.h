@@ -2,6 +2,8 @@
 #ifndef FT_LOG_H
 #define FT_LOG_H
 
+#include <stdarg.h>
+
 enum ft_log_level {
 	FT_LOG_ERROR = 0,
 	FT_LOG_WARN,
@@ -11,6 +13,7 @@ enum ft_log_level {
 
 void ft_log_set_level(enum ft_log_level level);
 void ft_log(enum ft_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ft_log_v(enum ft_log_level level, const char *fmt, va_list ap);
 
 /* Routes libbpf's messages into ours, one level quieter. */
 void ft_log_route_libbpf(void);

@@ -6,15 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "attach.h"
 #include "bpffs.h"
 #include "cmd_flows.h"
 #include "cmd_metrics.h"
+#include "cmd_run.h"
 #include "cmd_settings.h"
+#include "cmd_status.h"
 #include "config.h"
 #include "ct.h"
 #include "datapath.h"
 #include "log.h"
+#include "privs.h"
 #include "settings.h"
 #include "simulate.h"
 #include "table.h"
@@ -31,12 +36,26 @@ static void usage(FILE *f)
 		"                      print the table's geometry, and unload it again\n"
 		"  load                load the datapath and pin its maps and programs under\n"
 		"                      " FT_PIN_DIR " (reused when already there)\n"
-		"  unload              remove what 'load' pinned\n"
+		"  load -i IFACE [-i IFACE ...] [--xdp-mode native|generic|skb] [--force]\n"
+		"                      also attach it to the interfaces: XDP on ingress,\n"
+		"                      TC on clsact ingress and egress (no controller runs)\n"
+		"  unload              detach from every interface, remove what 'load' pinned\n"
+		"  unload -i IFACE     detach from IFACE; with no interface left, unpin\n"
+		"  run -i IFACE [-i IFACE ...] [--interval SECONDS] [--half-life SECONDS]\n"
+		"      [--socket PATH] [--log-level error|warning|info|debug]\n"
+		"                      the controller, in the foreground: load or reuse the\n"
+		"                      pinned datapath, attach it, scan the table every\n"
+		"                      interval (default 1 s), answer on the control socket\n"
+		"                      (/run/flowtier/flowtier.sock); on exit the datapath stays\n"
+		"  status [--json] [--socket PATH]\n"
+		"                      ask the controller: interfaces, attach modes, table\n"
+		"                      fill, intervals, uptime (without one: the pinned records)\n"
 		"  ct                  list the connections in the pinned table\n"
 		"  ct buckets          how many slots are in use per bucket (a histogram)\n"
 		"  flows [--top N] [--sort pps|bps|packets|bytes] [--sample SECONDS]\n"
-		"                      the busiest flow directions; rates from two reads of\n"
-		"                      the table SECONDS apart (default 1)\n"
+		"                      the busiest flow directions: the controller's (rates\n"
+		"                      from its EWMA), or without one rates from two reads\n"
+		"                      of the table SECONDS apart (default 1)\n"
 		"  metrics [--metrics-top N]\n"
 		"                      the Prometheus text of /metrics, once, from the pinned\n"
 		"                      maps (node_exporter's textfile collector); N: series\n"
@@ -62,13 +81,22 @@ static void usage(FILE *f)
 		"  --verifier-stats    check, load: what the verifier processed per program\n"
 		"  --zone Z            ct: only the connections of zone Z (0 to 65535)\n"
 		"  --json              list commands: JSON instead of a table\n"
-		"  --config FILE       check, load, unload, ct: flags from FILE, one\n"
+		"  -i, --interface IFACE  load, unload, run: an interface (repeat for more)\n"
+		"  --xdp-mode MODE     native (default; generic with a warning when the\n"
+		"                      driver lacks it), generic or skb (the same)\n"
+		"  --force             replace an XDP program flowtier did not attach\n"
+		"  --config FILE       check, load, unload, ct, run: flags from FILE, one\n"
 		"                      'key = value' a line (conns = 65536); flags win\n",
 		FT_DEFAULT_CONNS);
 }
 
+#define FT_MAX_CMD_IFACES 64
+
 struct ft_cmd_opts {
 	struct ft_dp_opts dp;
+	struct ft_attach_opts att;
+	char *ifaces[FT_MAX_CMD_IFACES];
+	size_t nifaces;
 	const char *pin_dir;
 	int zone; /* -1: all */
 };
@@ -85,6 +113,15 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "verifier-stats", no_argument, NULL, 'v' },
 		{ "zone", required_argument, NULL, 'z' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "xdp-mode", required_argument, NULL, 'x' },
+		{ "force", no_argument, NULL, 'f' },
+		/* run's own settings, accepted so that one config file serves run, load and unload
+		 */
+		{ "interval", required_argument, NULL, 'R' },
+		{ "half-life", required_argument, NULL, 'R' },
+		{ "socket", required_argument, NULL, 'R' },
+		{ "log-level", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	static char pin_dir[PATH_MAX] = FT_PIN_DIR;
@@ -102,6 +139,25 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 	return err;
 }
 
+/* Names are copied: the argv they come from is freed after parsing. */
+static int ft_cmd_add_iface(struct ft_cmd_opts *o, const char *name)
+{
+	static char names[FT_MAX_CMD_IFACES][64];
+
+	if (o->nifaces == FT_MAX_CMD_IFACES) {
+		pr_err("more than %d interfaces\n", FT_MAX_CMD_IFACES);
+		return -EINVAL;
+	}
+	if (snprintf(names[o->nifaces], sizeof(names[0]), "%s", name) >= (int)sizeof(names[0])) {
+		pr_err("no interface named '%s' (see 'ip link' for the interfaces there are)\n",
+		       name);
+		return -EINVAL;
+	}
+	o->ifaces[o->nifaces] = names[o->nifaces];
+	o->nifaces++;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
 		      char *pin_dir)
 {
@@ -109,8 +165,21 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'i':
+			if (ft_cmd_add_iface(o, optarg))
+				return -EINVAL;
+			break;
+		case 'x':
+			if (ft_xdp_mode_parse(optarg, &o->att.xdp_mode))
+				return -EINVAL;
+			break;
+		case 'f':
+			o->att.force = 1;
+			break;
+		case 'R':
+			break;
 		case 'c':
 			if (ft_parse_uint("--conns", optarg, 0, 0xffffffffu, &v))
 				return -EINVAL;
@@ -167,9 +236,11 @@ static int do_load(int argc, char **argv)
 {
 	struct ft_cmd_opts o = {};
 	struct ft_datapath dp;
-	int err;
+	int err, reused;
 
 	if (parse_opts(argc, argv, &o))
+		return FT_EXIT_USAGE;
+	if (ft_privileges_check("flowtier load"))
 		return FT_EXIT_USAGE;
 	if (ft_bpffs_prepare(o.pin_dir))
 		return 1;
@@ -181,8 +252,15 @@ static int do_load(int argc, char **argv)
 		printf("%s %s: ", dp.reused ? "reused" : "pinned", o.pin_dir);
 		print_geometry(&dp);
 	}
+	reused = dp.reused;
 	ft_dp_close(&dp);
-	return err ? 1 : 0;
+	if (err)
+		return 1;
+	o.att.pin_dir = o.pin_dir;
+	err = o.nifaces ? ft_attach_all(&o.att, o.ifaces, o.nifaces) : 0;
+	if (err && !reused) /* a refused attach leaves no pins it made behind */
+		ft_bpffs_remove(o.pin_dir);
+	return ft_attach_exit_status(err);
 }
 
 struct ct_listing {
@@ -230,6 +308,17 @@ static int do_ct(int argc, char **argv)
 	return 0;
 }
 
+/* unload -i: those interfaces; plain unload: every interface flowtier recorded. */
+static int ft_unload_detach(const struct ft_cmd_opts *o)
+{
+	char path[PATH_MAX];
+
+	if (o->nifaces)
+		return ft_detach_all(o->pin_dir, o->ifaces, o->nifaces);
+	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, FT_MAP_IFACES);
+	return access(path, F_OK) ? 0 : ft_detach_everything(o->pin_dir);
+}
+
 static int do_unload(int argc, char **argv)
 {
 	struct ft_cmd_opts o = {};
@@ -237,6 +326,13 @@ static int do_unload(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
+	if (ft_privileges_check("flowtier unload"))
+		return FT_EXIT_USAGE;
+	err = ft_unload_detach(&o);
+	if (err)
+		return ft_attach_exit_status(err);
+	if (o.nifaces && ft_attach_list(o.pin_dir, NULL, 0) > 0)
+		return 0; /* other interfaces still use the maps */
 	err = ft_bpffs_remove(o.pin_dir);
 	if (err == -ENOENT) {
 		pr_err("nothing of flowtier's is pinned in %s\n", o.pin_dir);
@@ -256,6 +352,10 @@ int main(int argc, char **argv)
 		return do_load(argc - 1, argv + 1);
 	if (!strcmp(cmd, "unload"))
 		return do_unload(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return do_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return do_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ct"))
 		return do_ct(argc - 1, argv + 1);
 	if (!strcmp(cmd, "flows"))

@@ -24,6 +24,7 @@
 #define FT_MAP_RULES	"ft_rules"
 #define FT_MAP_STATS	"ft_stats"
 #define FT_MAP_TX_PORTS "ft_tx_ports"
+#define FT_MAP_IFACES	"ft_ifaces"
 
 /* Program names. */
 #define FT_PROG_XDP	   "ft_xdp"
@@ -248,6 +249,24 @@ struct ft_stats {
 	__u64 zone_sweeps;     /* bounded stale passes before a zone refusal */
 };
 
+/*
+ * ft_ifaces: what flowtier attached to each interface (by ifindex), so that
+ * a later command or a restarted controller knows it, and so that TC
+ * ingress leaves the packets XDP already counted.
+ */
+#define FT_IF_XDP	  (1u << 0) /* ft_xdp runs on the interface's ingress */
+#define FT_IF_TC_INGRESS  (1u << 1)
+#define FT_IF_TC_EGRESS	  (1u << 2)
+#define FT_IF_CLSACT	  (1u << 3) /* flowtier created the clsact qdisc */
+#define FT_IF_XDP_GENERIC (1u << 4) /* XDP in generic (skb) mode */
+
+struct ft_iface {
+	__u32 flags;	     /* FT_IF_* */
+	__u32 xdp_prog_id;   /* the XDP program flowtier attached, to recognise it later */
+	__u32 tc_prog_id[2]; /* ingress, egress */
+	__u64 netns_cookie;  /* the network namespace the ifindex belongs to */
+};
+
 _Static_assert(sizeof(struct ft_key) == 40, "ft_key layout");
 _Static_assert(sizeof(struct ft_dir) == 32, "ft_dir layout");
 _Static_assert(sizeof(struct ft_conn) == 128, "a connection is two cache lines");
@@ -257,6 +276,7 @@ _Static_assert(sizeof(struct ft_timeouts) == 64, "ft_timeouts layout");
 _Static_assert(sizeof(struct ft_config) == 128, "ft_config layout");
 _Static_assert(sizeof(struct ft_zone) == 24, "ft_zone layout");
 _Static_assert(sizeof(struct ft_rule) == 48, "ft_rule layout");
+_Static_assert(sizeof(struct ft_iface) == 24, "ft_iface layout");
 _Static_assert(sizeof(struct ft_stats) ==
 		       8 * (FT_HOOK_MAX + FT_VERDICT_MAX + FT_MAL_MAX + FT_NONIP_MAX + 2 +
 			    FT_EVICT_MAX + FT_RECLAIM_MAX + FT_FAIL_MAX + 2),

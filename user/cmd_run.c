@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_run.h"
+#include "config.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "privs.h"
+#include "settings.h"
+
+#define FT_EXIT_USAGE	  2
+#define FT_RUN_MAX_IFACES 64
+
+struct ft_run_args {
+	struct ft_daemon_opts d;
+	char *ifaces[FT_RUN_MAX_IFACES];
+	char pin_dir[PATH_MAX];
+	char socket[PATH_MAX];
+};
+
+static const struct option ft_run_longopts[] = {
+	{ "interface", required_argument, NULL, 'i' },
+	{ "conns", required_argument, NULL, 'c' },
+	{ "pin-dir", required_argument, NULL, 'p' },
+	{ "xdp-mode", required_argument, NULL, 'x' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "interval", required_argument, NULL, 'I' },
+	{ "half-life", required_argument, NULL, 'H' },
+	{ "socket", required_argument, NULL, 'k' },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "config", required_argument, NULL, 'C' },
+	{ 0 },
+};
+
+/* Seconds, fractions allowed, from min to max; into milliseconds. */
+static int ft_parse_secs(const char *flag, const char *s, double min, double max, __u64 *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		pr_err("bad value '%s' for %s: expected seconds from %g to %g\n", s, flag, min,
+		       max);
+		return -EINVAL;
+	}
+	*ms = (__u64)(v * 1000 + 0.5);
+	return 0;
+}
+
+static int ft_parse_level(const char *s)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			ft_log_set_level(i);
+			return 0;
+		}
+	}
+	pr_err("bad value '%s' for --log-level: expected error, warning, info or debug\n", s);
+	return -EINVAL;
+}
+
+static int ft_copy(char *dst, const char *src, const char *flag)
+{
+	if (snprintf(dst, PATH_MAX, "%s", src) < PATH_MAX)
+		return 0;
+	pr_err("%s is too long\n", flag);
+	return -EINVAL;
+}
+
+static int ft_run_opt(int opt, struct ft_run_args *a)
+{
+	struct ft_daemon_opts *d = &a->d;
+	__u64 v;
+
+	switch (opt) {
+	case 'i':
+		if (d->nifaces == FT_RUN_MAX_IFACES) {
+			pr_err("more than %d interfaces\n", FT_RUN_MAX_IFACES);
+			return -EINVAL;
+		}
+		a->ifaces[d->nifaces] = strdup(optarg); /* argv is freed after parsing */
+		return a->ifaces[d->nifaces++] ? 0 : -ENOMEM;
+	case 'c':
+		if (ft_parse_uint("--conns", optarg, 0, 0xffffffffu, &v))
+			return -EINVAL;
+		d->dp.conns = v;
+		return 0;
+	case 'p':
+		return ft_copy(a->pin_dir, optarg, "--pin-dir");
+	case 'x':
+		return ft_xdp_mode_parse(optarg, &d->att.xdp_mode);
+	case 'f':
+		d->att.force = 1;
+		return 0;
+	case 'I':
+		return ft_parse_secs("--interval", optarg, 0.1, 3600, &d->interval_ms);
+	case 'H':
+		if (ft_parse_secs("--half-life", optarg, 0, 3600, &v))
+			return -EINVAL;
+		d->half_life_ms = v;
+		return 0;
+	case 'k':
+		return ft_copy(a->socket, optarg, "--socket");
+	case 'l':
+		return ft_parse_level(optarg);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int ft_run_getopt(int argc, char **argv, struct ft_run_args *a)
+{
+	int opt, err = 0;
+
+	optind = 1;
+	while (!err && (opt = getopt_long(argc, argv, "i:", ft_run_longopts, NULL)) != -1)
+		err = ft_run_opt(opt, a);
+	if (!err && optind < argc) {
+		pr_err("unexpected argument '%s'\n", argv[optind]);
+		err = -EINVAL;
+	}
+	if (!err && !a->d.nifaces) {
+		pr_err("flowtier run needs an interface: -i IFACE (or 'interface = IFACE' in "
+		       "--config)\n");
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static int ft_run_parse(int argc, char **argv, struct ft_run_args *a)
+{
+	int nargc, err;
+	char **nargv;
+
+	memset(a, 0, sizeof(*a));
+	strcpy(a->pin_dir, FT_PIN_DIR);
+	strcpy(a->socket, FT_CTL_SOCKET);
+	a->d.interval_ms = 1000;
+	a->d.half_life_ms = 1000;
+	a->d.ifaces = a->ifaces;
+	a->d.dp.pin_dir = a->pin_dir;
+	a->d.socket_path = a->socket;
+	err = ft_config_expand(argc, argv, ft_run_longopts, &nargc, &nargv);
+	if (err)
+		return err;
+	err = ft_run_getopt(nargc, nargv, a);
+	ft_config_free(nargc, nargv);
+	return err;
+}
+
+static void ft_run_free(struct ft_run_args *a)
+{
+	for (size_t i = 0; i < a->d.nifaces; i++)
+		free(a->ifaces[i]);
+}
+
+int do_run(int argc, char **argv)
+{
+	struct ft_run_args a;
+	struct ft_daemon d;
+	int err = ft_run_parse(argc, argv, &a);
+
+	if (err) {
+		fprintf(stderr, "usage: flowtier run -i IFACE [-i IFACE ...] [--interval SECONDS] "
+				"[--half-life SECONDS] [--xdp-mode native|generic|skb] [--force] "
+				"[--conns N] [--pin-dir DIR] [--socket PATH] [--log-level LEVEL] "
+				"[--config FILE]\n");
+		ft_run_free(&a);
+		return FT_EXIT_USAGE;
+	}
+	err = ft_privileges_check("flowtier run");
+	if (!err)
+		err = ft_daemon_open(&d, &a.d);
+	if (!err) {
+		err = ft_daemon_run(&d);
+		ft_daemon_close(&d);
+	}
+	ft_run_free(&a);
+	return ft_attach_exit_status(err);
+}

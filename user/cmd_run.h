@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef FT_CMD_RUN_H
+#define FT_CMD_RUN_H
+
+/* flowtier run: the controller in the foreground; returns the exit status. */
+int do_run(int argc, char **argv);
+
+#endif
