@@ -415,7 +415,7 @@ Test(attach, the_controller_answers_status_and_a_second_one_is_refused)
 	sh("%s " FT_BIN " status --json --socket %s", in_a, sock);
 	snprintf(want, sizeof(want),
 		 "\"interfaces\":[{\"name\":\"%s\",\"ifindex\":2,\"xdp\":\"native\","
-		 "\"tc_ingress\":true,\"tc_egress\":true}]}\n",
+		 "\"tc_ingress\":true,\"tc_egress\":true}],",
 		 if_a);
 	cr_assert(strstr(out, want), "want %s in %s", want, out);
 	cr_assert(strstr(out, "\"interval_ms\":100,") && strstr(out, "\"slots\":1024,"), "%s", out);
@@ -565,13 +565,28 @@ Test(attach, unload_i_of_one_interface_keeps_the_others_and_the_maps)
 	cr_assert(strstr(out, "  (another netns) (ifindex 2): xdp generic"), "%s", out);
 	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", pin), 2);
 	cr_assert(strstr(out, "flowtier: error: ifindex 2 was attached from another network "
-			      "namespace: run 'flowtier unload' there\n"),
+			      "namespace: run 'flowtier unload' there, or 'flowtier unload "
+			      "--force' when that namespace is gone\n"),
 		  "%s", out);
 	cr_assert_eq(access(pin, F_OK), 0, "nothing unpinned while attached elsewhere");
 	sh("%s " FT_BIN " unload --pin-dir %s", in_a, pin);
 	cr_assert_neq(access(pin, F_OK), 0);
 	sh("%s ip link show dev %s", in_a, if_a);
 	cr_assert_null(strstr(out, "xdp"), "%s", out);
+}
+
+/* A namespace deleted with flowtier attached leaves a record only --force can drop. */
+Test(attach, unload_force_forgets_interfaces_of_another_namespace)
+{
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s", in_a, pin, if_a);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", pin), 2);
+	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --force --pin-dir %s", pin), 0, "%s",
+		     out);
+	cr_assert(strstr(out, "flowtier: warning: forgetting ifindex 2, attached from another "
+			      "network namespace\n"),
+		  "%s", out);
+	cr_assert_neq(access(pin, F_OK), 0, "the maps are unpinned");
+	sh("%s ip link set dev %s xdp off", in_a, if_a);
 }
 
 Test(attach, a_foreign_filter_at_flowtiers_priority_is_refused_without_force)

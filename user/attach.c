@@ -700,7 +700,7 @@ int ft_attach_list(const char *pin_dir, struct ft_attached *out, size_t max)
 	return (int)n;
 }
 
-int ft_detach_everything(const char *pin_dir)
+int ft_detach_everything(const char *pin_dir, int force)
 {
 	struct ft_attached *l = calloc(FT_MAX_IFINDEX, sizeof(*l));
 	struct ft_att a;
@@ -715,9 +715,14 @@ int ft_detach_everything(const char *pin_dir)
 		const char *name = l[i].name[0] ? l[i].name : "(gone)";
 		struct ft_iface zero = {};
 
-		if (l[i].other_netns) {
+		if (l[i].other_netns && force) {
+			pr_warn("forgetting ifindex %u, attached from another network namespace\n",
+				l[i].ifindex);
+			err = ft_rec_write(&a, l[i].ifindex, &zero);
+		} else if (l[i].other_netns) {
 			pr_err("ifindex %u was attached from another network namespace: run "
-			       "'flowtier unload' there\n",
+			       "'flowtier unload' there, or 'flowtier unload --force' when that "
+			       "namespace is gone\n",
 			       l[i].ifindex);
 			err = -EBUSY;
 		} else if (l[i].name[0])

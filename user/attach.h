@@ -57,9 +57,11 @@ int ft_detach_all(const char *pin_dir, char *const *ifnames, size_t n);
 
 /*
  * Detaches every recorded interface (plain unload, before the maps are
- * unpinned); -EBUSY when some were attached from another network namespace.
+ * unpinned); -EBUSY when some were attached from another network namespace,
+ * unless force: their records are then dropped (a deleted namespace took
+ * its interfaces and their programs with it).
  */
-int ft_detach_everything(const char *pin_dir);
+int ft_detach_everything(const char *pin_dir, int force);
 
 /* The recorded interfaces into out (at most max); returns how many there are, or -errno. */
 int ft_attach_list(const char *pin_dir, struct ft_attached *out, size_t max);

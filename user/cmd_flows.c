@@ -112,14 +112,22 @@ static void ft_sleep_s(double s)
 }
 
 /* One flow direction: packets whose source is key->addr[dir]. */
-static void ft_flows_print(FILE *out, const struct ft_ranked *r, int json, int first)
+static void ft_flows_print(FILE *out, const struct ft_ranked *r, int json, int first,
+			   const struct ft_tiering *t)
 {
 	const struct ft_flow *f = r->flow;
 	const struct ft_key *k = r->key;
 	char src[64], dst[64], num[8];
 	const char *proto = ft_proto_name(k->proto, num, sizeof(num));
-	const char *tier = f->hw == FT_HW_OFFLOADED ? "hardware" : "software";
+	const char *tier = ft_tier_name(ft_tiering_tier(t, k, r->dir, NULL, NULL));
+	unsigned long long packets = ft_tiering_value(t, r, FT_SORT_PACKETS);
+	unsigned long long bytes = ft_tiering_value(t, r, FT_SORT_BYTES);
+	double pps = ft_tiering_value(t, r, FT_SORT_PPS), bps = ft_tiering_value(t, r, FT_SORT_BPS);
 	int d = r->dir;
+
+	/* Without a controller the table's mark is all there is. */
+	if (!t && f->hw == FT_HW_OFFLOADED)
+		tier = "hardware";
 
 	ft_addr_format(k, d, src, sizeof(src));
 	ft_addr_format(k, !d, dst, sizeof(dst));
@@ -130,19 +138,18 @@ static void ft_flows_print(FILE *out, const struct ft_ranked *r, int json, int f
 			"\"zone\":%u,\"state\":\"%s\",\"verdict\":\"%s\",\"packets\":%llu,"
 			"\"bytes\":%llu,\"pps\":%.1f,\"bps\":%.1f,\"tier\":\"%s\"}",
 			first ? "" : ",", src, dst, ntohs(k->port[d]), ntohs(k->port[!d]), proto,
-			k->zone, ft_state_name(f->state), ft_verdict_name(f->verdict),
-			(unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
-			f->pps[d], f->bps[d], tier);
+			k->zone, ft_state_name(f->state), ft_verdict_name(f->verdict), packets,
+			bytes, pps, bps, tier);
 	else
 		fprintf(out,
 			"%-39s %5u %-39s %5u %-7s %5u %-11s %-8s %12llu %14llu %12.1f %14.1f %s\n",
 			src, ntohs(k->port[d]), dst, ntohs(k->port[!d]), proto, k->zone,
-			ft_state_name(f->state), ft_verdict_name(f->verdict),
-			(unsigned long long)f->packets[d], (unsigned long long)f->bytes[d],
-			f->pps[d], f->bps[d], tier);
+			ft_state_name(f->state), ft_verdict_name(f->verdict), packets, bytes, pps,
+			bps, tier);
 }
 
-void ft_flows_write(FILE *out, const struct ft_ranked *top, size_t n, int json)
+void ft_flows_write(FILE *out, const struct ft_ranked *top, size_t n, int json,
+		    const struct ft_tiering *t)
 {
 	if (json)
 		fprintf(out, "[");
@@ -151,7 +158,7 @@ void ft_flows_write(FILE *out, const struct ft_ranked *top, size_t n, int json)
 			"src", "sport", "dst", "dport", "proto", "zone", "state", "verdict",
 			"packets", "bytes", "pps", "bps", "tier");
 	for (size_t i = 0; i < n; i++)
-		ft_flows_print(out, &top[i], json, i == 0);
+		ft_flows_print(out, &top[i], json, i == 0, t);
 	if (json)
 		fprintf(out, "]\n");
 }
@@ -172,7 +179,7 @@ static int ft_flows_sample(const struct ft_table *t, const struct ft_flows_opts 
 		return 1;
 	}
 	n = ft_rank_top(scan, o->sort, o->top, top);
-	ft_flows_write(stdout, top, n, o->json);
+	ft_flows_write(stdout, top, n, o->json, NULL);
 	return 0;
 }
 

@@ -10,6 +10,9 @@
 #include "config.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "http.h"
+#include "hw_opts.h"
+#include "metrics.h"
 #include "log.h"
 #include "privs.h"
 #include "settings.h"
@@ -22,9 +25,12 @@ struct ft_run_args {
 	char *ifaces[FT_RUN_MAX_IFACES];
 	char pin_dir[PATH_MAX];
 	char socket[PATH_MAX];
+	char metrics[PATH_MAX];
+	char emu_pin_dir[PATH_MAX];
 };
 
-static const struct option ft_run_longopts[] = {
+/* Its own flags; ft_run_options() appends the hardware tier's. */
+static const struct option ft_run_own[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "conns", required_argument, NULL, 'c' },
 	{ "pin-dir", required_argument, NULL, 'p' },
@@ -35,8 +41,24 @@ static const struct option ft_run_longopts[] = {
 	{ "socket", required_argument, NULL, 'k' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "config", required_argument, NULL, 'C' },
+	{ "metrics", required_argument, NULL, 'm' },
+	{ "metrics-top", required_argument, NULL, 'T' },
 	{ 0 },
 };
+
+#define FT_RUN_NOPTS 64
+static struct option ft_run_longopts[FT_RUN_NOPTS];
+
+static void ft_run_options(void)
+{
+	size_t n = 0;
+
+	for (const struct option *o = ft_run_own; o->name; o++)
+		ft_run_longopts[n++] = *o;
+	for (const struct option *o = ft_hw_longopts; o->name && n < FT_RUN_NOPTS - 1; o++)
+		ft_run_longopts[n++] = *o;
+	ft_run_longopts[n] = (struct option){ 0 };
+}
 
 /* Seconds, fractions allowed, from min to max; into milliseconds. */
 static int ft_parse_secs(const char *flag, const char *s, double min, double max, __u64 *ms)
@@ -77,12 +99,39 @@ static int ft_copy(char *dst, const char *src, const char *flag)
 	return -EINVAL;
 }
 
+static int ft_run_metrics(const char *arg, struct ft_run_args *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	/* Checked now, so that a bad address stops the start before anything is attached. */
+	if (ft_http_parse_listen(arg, &ss, &len))
+		return -EINVAL;
+	a->d.metrics_explicit = 1;
+	return ft_copy(a->metrics, arg, "--metrics");
+}
+
 static int ft_run_opt(int opt, struct ft_run_args *a)
 {
 	struct ft_daemon_opts *d = &a->d;
+	int err;
 	__u64 v;
 
+	if (ft_hw_opt(opt, optarg, &d->hw, &err)) {
+		/* argv is freed after parsing */
+		if (!err && d->hw.emu.pin_dir == optarg)
+			err = ft_copy(a->emu_pin_dir, optarg, "--emu-pin-dir");
+		d->hw.emu.pin_dir = a->emu_pin_dir[0] ? a->emu_pin_dir : NULL;
+		return err;
+	}
 	switch (opt) {
+	case 'm':
+		return ft_run_metrics(optarg, a);
+	case 'T':
+		if (ft_parse_uint("--metrics-top", optarg, 0, FT_METRICS_MAX_TOP, &v))
+			return -EINVAL;
+		d->metrics_top = v;
+		return 0;
 	case 'i':
 		if (d->nifaces == FT_RUN_MAX_IFACES) {
 			pr_err("more than %d interfaces\n", FT_RUN_MAX_IFACES);
@@ -150,6 +199,10 @@ static int ft_run_parse(int argc, char **argv, struct ft_run_args *a)
 	a->d.ifaces = a->ifaces;
 	a->d.dp.pin_dir = a->pin_dir;
 	a->d.socket_path = a->socket;
+	ft_hw_cfg_default(&a->d.hw);
+	strcpy(a->metrics, FT_HTTP_DEFAULT_LISTEN);
+	a->d.metrics = a->metrics;
+	ft_run_options();
 	err = ft_config_expand(argc, argv, ft_run_longopts, &nargc, &nargv);
 	if (err)
 		return err;
@@ -171,10 +224,13 @@ int do_run(int argc, char **argv)
 	int err = ft_run_parse(argc, argv, &a);
 
 	if (err) {
-		fprintf(stderr, "usage: flowtier run -i IFACE [-i IFACE ...] [--interval SECONDS] "
-				"[--half-life SECONDS] [--xdp-mode native|generic|skb] [--force] "
-				"[--conns N] [--pin-dir DIR] [--socket PATH] [--log-level LEVEL] "
-				"[--config FILE]\n");
+		fprintf(stderr,
+			"usage: flowtier run -i IFACE [-i IFACE ...] [--interval SECONDS] "
+			"[--half-life SECONDS] [--xdp-mode native|generic|skb] [--force] "
+			"[--conns N] [--pin-dir DIR] [--socket PATH] [--log-level LEVEL] "
+			"[--config FILE] [--metrics ADDR:PORT|off] [--metrics-top N] "
+			"[hardware tier flags]\n%s",
+			ft_hw_usage);
 		ft_run_free(&a);
 		return FT_EXIT_USAGE;
 	}

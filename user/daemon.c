@@ -90,6 +90,8 @@ static int ft_daemon_scan(void *arg, __u64 now_ms)
 
 	d->last_scan_us = ft_now_us() - t0;
 	d->intervals++;
+	d->live.scan = d->scan;
+	d->live.last_scan_ns = d->last_scan_us * 1000;
 	/* A scan that could not store every flow is complete at the next one. */
 	if (err)
 		pr_warn("scan %llu: %s\n", (unsigned long long)d->intervals, strerror(-err));
@@ -121,7 +123,9 @@ static int ft_daemon_status(struct ft_daemon *d, int json, FILE *out)
 		fprintf(out, ",\"slots\":%u,\"slots_used\":%u,\"flows\":%u,\"interfaces\":[", slots,
 			st->slots, st->flows);
 		ft_status_ifaces(out, l, n, 1);
-		fprintf(out, "]}\n");
+		fprintf(out, "]");
+		ft_daemon_hw_status(&d->hw, 1, out);
+		fprintf(out, "}\n");
 	} else {
 		fprintf(out,
 			"controller: pid %d, up %llu s, interval %llu ms, %llu intervals, last "
@@ -133,6 +137,7 @@ static int ft_daemon_status(struct ft_daemon *d, int json, FILE *out)
 			slots ? 100.0 * st->slots / slots : 0.0, st->flows);
 		fprintf(out, "interfaces:\n");
 		ft_status_ifaces(out, l, n, 0);
+		ft_daemon_hw_status(&d->hw, 0, out);
 	}
 	free(l);
 	return 0;
@@ -177,8 +182,8 @@ static int ft_daemon_flows(struct ft_daemon *d, const struct ft_ctl_req *req, FI
 	top = calloc(k, sizeof(*top));
 	if (!top)
 		return -ENOMEM;
-	n = ft_rank_top(d->scan, sort, k, top);
-	ft_flows_write(out, top, n, (int)json);
+	n = ft_tiering_rank(d->hw.tier, d->scan, sort, k, top);
+	ft_flows_write(out, top, n, (int)json, d->hw.tier);
 	free(top);
 	return 0;
 }
@@ -197,6 +202,13 @@ static int ft_daemon_answer(void *arg, const struct ft_ctl_req *req, FILE *out)
 	}
 	if (!strcmp(req->cmd, "flows"))
 		return ft_daemon_flows(d, req, out);
+	if (!strcmp(req->cmd, "offload")) {
+		if (ft_req_uint(req, "json", 0, 1, 0, &json)) {
+			fprintf(out, "error: bad offload arguments\n");
+			return -EINVAL;
+		}
+		return ft_daemon_hw_list(&d->hw, d, (int)json, out);
+	}
 	fprintf(out, "error: unknown command '%s'\n", req->cmd);
 	return -EOPNOTSUPP;
 }
@@ -234,6 +246,36 @@ static int ft_daemon_datapath(struct ft_daemon *d)
 	return err;
 }
 
+static int ft_daemon_on_http(void *arg, int fd, short revents)
+{
+	struct ft_daemon *d = arg;
+
+	(void)fd;
+	(void)revents;
+	ft_http_run(d->http);
+	return 0;
+}
+
+/* /metrics, served from this loop: a scrape sees the last interval's scan. */
+static int ft_daemon_metrics(struct ft_daemon *d)
+{
+	int err;
+
+	d->live.dp = &d->dp;
+	d->live.top = d->o.metrics_top;
+	d->live.offload = d->hw.mgr ? &d->hw.stats : NULL;
+	err = ft_http_start(&d->http, d->o.metrics, ft_metrics_http_render, &d->live);
+	/* Asked for, /metrics must work; the default is not worth refusing to run. */
+	if (err && !d->o.metrics_explicit) {
+		pr_warn("running without /metrics: pass --metrics ADDR:PORT (or off)\n");
+		return 0;
+	}
+	if (err || !d->http)
+		return err;
+	pr_info("serving /metrics on port %u\n", ft_http_port(d->http));
+	return ft_loop_add_fd(&d->loop, ft_http_fd(d->http), POLLIN, ft_daemon_on_http, d);
+}
+
 static int ft_daemon_loop_setup(struct ft_daemon *d)
 {
 	int err;
@@ -244,6 +286,12 @@ static int ft_daemon_loop_setup(struct ft_daemon *d)
 		err = ft_loop_add_fd(&d->loop, d->sig_fd, POLLIN, ft_daemon_on_signal, d);
 	if (!err)
 		err = ft_loop_add_fd(&d->loop, d->ctl_fd, POLLIN, ft_daemon_on_ctl, d);
+	if (!err) {
+		d->hw.cfg = d->o.hw;
+		err = ft_daemon_hw_open(&d->hw, d);
+	}
+	if (!err)
+		err = ft_daemon_metrics(d);
 	return err;
 }
 
@@ -290,6 +338,9 @@ void ft_daemon_close(struct ft_daemon *d)
 	}
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
+	ft_http_stop(d->http);
+	d->http = NULL;
+	ft_daemon_hw_close(&d->hw);
 	ft_scan_free(d->scan);
 	if (d->dp.skel)
 		ft_dp_close(&d->dp);

@@ -16,8 +16,12 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "attach.h"
+#include "daemon_hw.h"
 #include "datapath.h"
+#include "http.h"
+#include "hw_opts.h"
 #include "loop.h"
+#include "metrics.h"
 #include "scan.h"
 
 struct ft_daemon_opts {
@@ -28,6 +32,10 @@ struct ft_daemon_opts {
 	const char *socket_path;
 	__u64 interval_ms;
 	__u32 half_life_ms;
+	struct ft_hw_cfg hw;
+	const char *metrics;  /* --metrics ADDR:PORT, NULL: the default, "off": none */
+	size_t metrics_top;   /* --metrics-top */
+	int metrics_explicit; /* --metrics was given: failing to serve it is fatal */
 };
 
 struct ft_daemon {
@@ -41,6 +49,9 @@ struct ft_daemon {
 	__u64 start_ms;
 	__u64 intervals;    /* scans done */
 	__u64 last_scan_us; /* how long the last scan took */
+	struct ft_daemon_hw hw;
+	struct ft_http *http; /* NULL: --metrics off */
+	struct ft_metrics_live live;
 };
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* What a backend's errno means to the manager (../shared/FACTS.md lists each driver's). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hw.h"
@@ -52,4 +53,45 @@ const char *ft_hw_class_name(enum ft_hw_class c)
 		[FT_HWC_OTHER] = "other",
 	};
 	return (unsigned)c < FT_HWC_MAX ? names[c] : "?";
+}
+
+struct ft_flush {
+	struct ft_hw_op *ops;
+	size_t n, cap;
+};
+
+static int ft_flush_collect(const struct ft_hw_stat *st, void *arg)
+{
+	struct ft_flush *f = arg;
+
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		struct ft_hw_op *ops = realloc(f->ops, cap * sizeof(*ops));
+
+		if (!ops)
+			return -ENOMEM;
+		f->ops = ops;
+		f->cap = cap;
+	}
+	memset(&f->ops[f->n], 0, sizeof(f->ops[f->n]));
+	f->ops[f->n++].rule = st->rule;
+	return 0;
+}
+
+int ft_hw_flush(struct ft_hw *hw, __u32 ifindex, size_t *removed)
+{
+	struct ft_flush f = { 0 };
+	int err = hw->ops->dump(hw, ifindex, ft_flush_collect, &f);
+
+	*removed = 0;
+	if (!err && f.n)
+		err = hw->ops->del(hw, f.ops, f.n, NULL);
+	for (size_t i = 0; !err && i < f.n; i++) {
+		if (f.ops[i].err)
+			err = f.ops[i].err;
+		else
+			(*removed)++;
+	}
+	free(f.ops);
+	return err;
 }

@@ -47,7 +47,7 @@ struct ft_hw_rule {
 /* One add or delete, and how it went. */
 struct ft_hw_op {
 	struct ft_hw_rule rule;
-	int err; /* 0 or -errno, set by the backend */
+	int err;		       /* 0 or -errno, set by the backend */
 	char extack[FT_HW_EXTACK_LEN]; /* the device's reason, "" when none */
 };
 
@@ -90,6 +90,12 @@ struct ft_hw_ops {
 struct ft_hw {
 	const struct ft_hw_ops *ops;
 };
+
+/*
+ * Deletes every rule of flowtier's the backend lists on ifindex (unload,
+ * or rules no controller will adopt); *removed counts them.
+ */
+int ft_hw_flush(struct ft_hw *hw, __u32 ifindex, size_t *removed);
 
 /* The class of a backend error (-errno or errno) and its extack text. */
 enum ft_hw_class ft_hw_classify(int err, const char *extack);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,14 @@
 #include "bpffs.h"
 #include "cmd_flows.h"
 #include "cmd_metrics.h"
+#include "cmd_offload.h"
 #include "cmd_run.h"
 #include "cmd_settings.h"
 #include "cmd_status.h"
 #include "config.h"
 #include "ct.h"
 #include "datapath.h"
+#include "hw_tc.h"
 #include "log.h"
 #include "privs.h"
 #include "settings.h"
@@ -68,11 +71,14 @@ static void usage(FILE *f)
 		"       [--family 4|6] [--proto P] [--src PREFIX] [--dst PREFIX] [--dport A[-B]]\n"
 		"                      verdict rules, first match wins; connections follow\n"
 		"                      a change on their next packet\n"
+		"  offload [--json]    the rules the controller holds in the NIC, with their\n"
+		"                      hardware counters\n"
 		"  simulate --zipf ALPHA --flows N --capacity C --duration SECONDS\n"
 		"       [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"
 		"       [--trace FILE] [--json]\n"
 		"                      offload policies side by side on a generated or recorded\n"
-		"                      trace against a simulated NIC (flowtier, ovs, fcfs, oracle)\n"
+		"                      trace against a simulated NIC (flowtier, ovs, fcfs, "
+		"oracle)\n"
 		"  help                show this text\n"
 		"\n"
 		"options:\n"
@@ -84,7 +90,8 @@ static void usage(FILE *f)
 		"  -i, --interface IFACE  load, unload, run: an interface (repeat for more)\n"
 		"  --xdp-mode MODE     native (default; generic with a warning when the\n"
 		"                      driver lacks it), generic or skb (the same)\n"
-		"  --force             replace an XDP program flowtier did not attach\n"
+		"  --force             load: replace an XDP program flowtier did not attach;\n"
+		"                      unload: forget interfaces of a namespace that is gone\n"
 		"  --config FILE       check, load, unload, ct, run: flags from FILE, one\n"
 		"                      'key = value' a line (conns = 65536); flags win\n",
 		FT_DEFAULT_CONNS);
@@ -308,15 +315,56 @@ static int do_ct(int argc, char **argv)
 	return 0;
 }
 
+/* flowtier's flower rules on one interface go with the datapath. */
+static void ft_unload_flush_one(struct ft_hw *hw, const char *ifname)
+{
+	__u32 ifindex = if_nametoindex(ifname);
+	size_t n = 0;
+	int err;
+
+	if (!ifindex)
+		return;
+	err = ft_hw_flush(hw, ifindex, &n);
+	/* A kernel without cls_flower has none to remove. */
+	if (err && err != -ENOENT && err != -EOPNOTSUPP)
+		pr_warn("cannot remove flowtier's flower rules on '%s': %s\n", ifname,
+			strerror(-err));
+	if (n)
+		pr_info("removed %zu flower rules from '%s'\n", n, ifname);
+}
+
+static void ft_unload_flush(const struct ft_cmd_opts *o)
+{
+	struct ft_hw_tc_opts tc = { 0 };
+	struct ft_attached *l = NULL;
+	struct ft_hw *hw;
+	int n;
+
+	if (ft_hw_tc_open(&hw, &tc))
+		return;
+	if (o->nifaces) {
+		for (size_t i = 0; i < o->nifaces; i++)
+			ft_unload_flush_one(hw, o->ifaces[i]);
+	} else if ((l = calloc(FT_MAX_IFINDEX, sizeof(*l)))) {
+		n = ft_attach_list(o->pin_dir, l, FT_MAX_IFINDEX);
+		for (int i = 0; i < n; i++)
+			if (!l[i].other_netns && l[i].name[0])
+				ft_unload_flush_one(hw, l[i].name);
+	}
+	free(l);
+	hw->ops->close(hw);
+}
+
 /* unload -i: those interfaces; plain unload: every interface flowtier recorded. */
 static int ft_unload_detach(const struct ft_cmd_opts *o)
 {
 	char path[PATH_MAX];
 
+	ft_unload_flush(o);
 	if (o->nifaces)
 		return ft_detach_all(o->pin_dir, o->ifaces, o->nifaces);
 	snprintf(path, sizeof(path), "%s/%s", o->pin_dir, FT_MAP_IFACES);
-	return access(path, F_OK) ? 0 : ft_detach_everything(o->pin_dir);
+	return access(path, F_OK) ? 0 : ft_detach_everything(o->pin_dir, o->att.force);
 }
 
 static int do_unload(int argc, char **argv)
@@ -370,6 +418,8 @@ int main(int argc, char **argv)
 		return do_rule(argc - 1, argv + 1);
 	if (!strcmp(cmd, "simulate"))
 		return do_simulate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "offload"))
+		return do_offload(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

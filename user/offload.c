@@ -1044,6 +1044,15 @@ enum ft_tier ft_offload_tier(const struct ft_offload *m, __u64 id, __u64 *hw_pac
 	return e ? e->tier : FT_TIER_SOFTWARE;
 }
 
+double ft_offload_hw_pps(const struct ft_offload *m, __u64 id)
+{
+	__u32 i = ft_idmap_get(&m->map, id);
+
+	if (i == FT_IDMAP_NONE || m->ents[i].tier != FT_TIER_HARDWARE || m->ents[i].hw_pps < 0)
+		return 0;
+	return m->ents[i].hw_pps;
+}
+
 void ft_offload_stats(const struct ft_offload *m, struct ft_offload_stats *st)
 {
 	st->intervals = m->tick;

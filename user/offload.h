@@ -126,6 +126,9 @@ int ft_offload_tick(struct ft_offload *m, const struct ft_offload_flow *flows, s
 enum ft_tier ft_offload_tier(const struct ft_offload *m, __u64 id, __u64 *hw_packets,
 			     __u64 *hw_bytes);
 
+/* A direction's packets per second in hardware, from its rule's counters; 0 when unknown. */
+double ft_offload_hw_pps(const struct ft_offload *m, __u64 id);
+
 void ft_offload_stats(const struct ft_offload *m, struct ft_offload_stats *st);
 
 /*

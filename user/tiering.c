@@ -15,6 +15,8 @@ struct ft_tiering {
 	size_t ncand, cand_cap;
 	__u8 *marks; /* per entry of ft_scan_flows() */
 	size_t marks_cap;
+	struct ft_ranked *hw; /* the directions in hardware after the last tick */
+	size_t nhw, hw_cap;
 	__u32 devs[FT_TIERING_MAX_DEVS];
 	size_t ndevs;
 	int adopted;
@@ -37,6 +39,7 @@ void ft_tiering_free(struct ft_tiering *t)
 		return;
 	free(t->cand);
 	free(t->marks);
+	free(t->hw);
 	free(t);
 }
 
@@ -160,6 +163,14 @@ static int ft_id_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void ft_tiering_note_hw(struct ft_tiering *t, const struct ft_scan *s,
+			       const struct ft_flow *f, int dir)
+{
+	if (ft_grow((void **)&t->hw, &t->hw_cap, t->nhw + 1 + t->hw_cap / 2, sizeof(*t->hw)))
+		return; /* ranking then sees this direction by its software counters only */
+	t->hw[t->nhw++] = (struct ft_ranked){ .flow = f, .key = ft_flow_key(s, f), .dir = dir };
+}
+
 /* Marks each flow with a direction in hardware, and those whose rule counted packets. */
 static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 {
@@ -168,6 +179,7 @@ static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 	const __u64 *moved_ids;
 	__u64 *moved = NULL;
 
+	t->nhw = 0;
 	nmoved = ft_offload_moved(t->m, &moved_ids);
 	if (nmoved) {
 		moved = malloc(nmoved * sizeof(*moved));
@@ -184,8 +196,10 @@ static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 		if (!f)
 			continue;
 		idx = (size_t)(f - flows);
-		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE)
+		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE) {
 			t->marks[idx] |= FT_MARK_HW;
+			ft_tiering_note_hw(t, s, f, c->rule.dir);
+		}
 		if (moved && bsearch(&c->id, moved, nmoved, sizeof(*moved), ft_id_cmp))
 			t->marks[idx] |= FT_MARK_TOUCH;
 	}
@@ -235,4 +249,74 @@ const char *ft_tier_name(enum ft_tier tier)
 	default:
 		return "software";
 	}
+}
+
+double ft_tiering_value(const struct ft_tiering *t, const struct ft_ranked *r, enum ft_sort sort)
+{
+	const struct ft_flow *f = r->flow;
+	__u64 hp = 0, hb = 0;
+	double hpps = 0;
+	int d = r->dir;
+
+	if (t && ft_tiering_tier(t, r->key, d, &hp, &hb) == FT_TIER_HARDWARE)
+		hpps = ft_offload_hw_pps(t->m, ft_flow_id(r->key, d));
+	switch (sort) {
+	case FT_SORT_PPS:
+		return f->pps[d] + hpps;
+	case FT_SORT_BPS:
+		return f->bps[d] + (hp ? hpps * ((double)hb / hp) : 0);
+	case FT_SORT_PACKETS:
+		return (double)(f->packets[d] + hp);
+	default:
+		return (double)(f->bytes[d] + hb);
+	}
+}
+
+struct ft_valued {
+	struct ft_ranked r;
+	double v;
+	enum ft_sort sort;
+};
+
+static int ft_valued_cmp(const void *a, const void *b)
+{
+	const struct ft_valued *x = a, *y = b;
+
+	if (x->v != y->v)
+		return x->v > y->v ? -1 : 1;
+	return ft_rank_before(&x->r, &y->r, x->sort) ? -1 : 1;
+}
+
+static int ft_ranked_has(const struct ft_valued *v, size_t n, const struct ft_ranked *r)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].r.flow == r->flow && v[i].r.dir == r->dir)
+			return 1;
+	return 0;
+}
+
+size_t ft_tiering_rank(const struct ft_tiering *t, const struct ft_scan *s, enum ft_sort sort,
+		       size_t k, struct ft_ranked *out)
+{
+	size_t nhw = t ? t->nhw : 0, n = ft_rank_top(s, sort, k, out), m = 0;
+	struct ft_valued *v;
+
+	if (!nhw)
+		return n;
+	v = calloc(n + nhw, sizeof(*v));
+	if (!v)
+		return n; /* the software tier's ranking alone */
+	for (size_t i = 0; i < n; i++)
+		v[m++] = (struct ft_valued){ .r = out[i], .sort = sort };
+	for (size_t i = 0; i < nhw; i++)
+		if (!ft_ranked_has(v, n, &t->hw[i]))
+			v[m++] = (struct ft_valued){ .r = t->hw[i], .sort = sort };
+	for (size_t i = 0; i < m; i++)
+		v[i].v = ft_tiering_value(t, &v[i].r, sort);
+	qsort(v, m, sizeof(*v), ft_valued_cmp);
+	n = m < k ? m : k;
+	for (size_t i = 0; i < n; i++)
+		out[i] = v[i].r;
+	free(v);
+	return n;
 }

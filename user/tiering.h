@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 #include "offload.h"
+#include "rank.h"
 #include "scan.h"
 
 struct ft_tiering;
@@ -44,5 +45,21 @@ enum ft_tier ft_tiering_tier(const struct ft_tiering *t, const struct ft_key *k,
 			     __u64 *hw_packets, __u64 *hw_bytes);
 
 const char *ft_tier_name(enum ft_tier tier);
+
+/*
+ * A direction's value for sort with the NIC's part added: packets and
+ * bytes are the software tier's plus the hardware's, rates add the rate
+ * the rule's counters show. t NULL: the software tier's alone.
+ */
+double ft_tiering_value(const struct ft_tiering *t, const struct ft_ranked *r, enum ft_sort sort);
+
+/*
+ * The best k directions by ft_tiering_value(): the software tier's top k
+ * merged with every direction in hardware (whose software counters hardly
+ * move), so a flow the NIC carries ranks by what it carries. out holds
+ * k entries; returns how many. Valid until the next scan.
+ */
+size_t ft_tiering_rank(const struct ft_tiering *t, const struct ft_scan *s, enum ft_sort sort,
+		       size_t k, struct ft_ranked *out);
 
 #endif
