@@ -10,6 +10,7 @@
 #include "bpffs.h"
 #include "cmd_flows.h"
 #include "cmd_metrics.h"
+#include "cmd_record.h"
 #include "cmd_settings.h"
 #include "config.h"
 #include "ct.h"
@@ -54,6 +55,10 @@ static void usage(FILE *f)
 		"       [--trace FILE] [--json]\n"
 		"                      offload policies side by side on a generated or recorded\n"
 		"                      trace against a simulated NIC (flowtier, ovs, fcfs, oracle)\n"
+		"  record --out FILE [--interval SECONDS] [--duration SECONDS]\n"
+		"                      each flow direction's packets per interval (default 1 s,\n"
+		"                      for 60 s), from the pinned table, as a trace for\n"
+		"                      'simulate --trace FILE'\n"
 		"  help                show this text\n"
 		"\n"
 		"options:\n"
@@ -270,6 +275,8 @@ int main(int argc, char **argv)
 		return do_rule(argc - 1, argv + 1);
 	if (!strcmp(cmd, "simulate"))
 		return do_simulate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "record"))
+		return do_record(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;
