@@ -492,6 +492,9 @@ static void ft_results(const struct ft_sim_opts *o, const struct ft_trace *t, st
 			(double)(k == FT_POL_ORACLE ? pols[k].ops
 						    : ss.adds + ss.dels + ss.add_refused) /
 			o->duration;
+		r->changes_per_second =
+			(double)(k == FT_POL_ORACLE ? pols[k].ops : ss.adds + ss.dels) /
+			o->duration;
 		ft_recovery(o, &pols[k], &pols[FT_POL_ORACLE], r->recovery);
 	}
 }
@@ -592,9 +595,12 @@ void ft_sim_print(FILE *f, const struct ft_sim_opts *o, const struct ft_sim_resu
 		if (json) {
 			fprintf(f,
 				"%s{\"policy\":\"%s\",\"coverage\":%.4f,\"ratio_to_oracle\":%.4f,"
-				"\"ops_per_second\":%.1f,\"hw_packets\":%llu,\"recovery_seconds\":",
+				"\"ops_per_second\":%.1f,\"changes_per_second\":%.1f,\"hw_"
+				"packets\":%llu,"
+				"\"recovery_seconds\":",
 				k ? "," : "", r->policy, r->coverage, r->ratio_to_oracle,
-				r->ops_per_second, (unsigned long long)r->hw_packets);
+				r->ops_per_second, r->changes_per_second,
+				(unsigned long long)r->hw_packets);
 			ft_print_recovery(f, o, r->recovery, 1);
 			fputc('}', f);
 			continue;

@@ -52,6 +52,7 @@ struct ft_sim_result {
 	double coverage; /* share of all packets the NIC handled */
 	double ratio_to_oracle;
 	double ops_per_second;		 /* adds, deletes and refused adds */
+	double changes_per_second;	 /* adds and deletes that went through */
 	int recovery[FT_SIM_MAX_SHIFTS]; /* seconds to 0.95 x oracle after each shift, -1: never */
 	__u64 hw_packets, packets;
 };
