@@ -56,7 +56,7 @@ js() {
 	awk -v p="$1" -v f="$2" '{
 		n = split($0, a, /\{"policy":"/)
 		for (i = 2; i <= n; i++) {
-			if (index(a[i], p "\"") != 1 || !match(a[i], "\"" f "\":[^,}]*"))
+			if (index(a[i], p "\"") != 1 || !match(a[i], "\"" f "\":(\\[+[^]]*\\]|[^,}]*)"))
 				continue
 			v = substr(a[i], RSTART + length(f) + 3, RLENGTH - length(f) - 3)
 			gsub(/[][]/, "", v)
@@ -90,7 +90,9 @@ policy_case() {
 	row policy "zipf $a, cap $c, steady: coverage / oracle" "$r (ovs $(js ovs ratio_to_oracle "$st"))" \
 		">= 0.98" "$(awk -v r="$r" 'BEGIN { print (r >= 0.98 ? "yes" : "no") }')"
 	r=$(js flowtier recovery_seconds "$sh")
-	row policy "zipf $a, cap $c, shift: 0.95 x oracle after" "$r s (ovs $(js ovs recovery_seconds "$sh") s)" \
+	i2=$(js flowtier after_shift "$sh" | cut -d, -f2)
+	row policy "zipf $a, cap $c, shift: 0.95 x oracle after" \
+		"$r s (ovs $(js ovs recovery_seconds "$sh") s); 2nd interval $i2 x oracle" \
 		"<= 2 intervals" "$(awk -v r="$r" 'BEGIN { print (r != "never" && r <= 2 ? "yes" : "no") }')"
 	set -- "$(js flowtier ops_per_second "$sh")" "$(js ovs ops_per_second "$sh")" \
 		"$(js flowtier changes_per_second "$sh")" "$(js ovs changes_per_second "$sh")" \
