@@ -2,7 +2,8 @@
 # make bench: every benchmark of the project, then one table of their figures against
 # issue 7's targets. Usage: tools/bench/all.sh OUT (the build folder, with flowtier and
 # bench/ built). Environment: FT_BENCH_ARGS for ft-bench (e.g. "-n 1000000 -r 1"),
-# FT_BENCH_SKIP (words among datapath, scan, policy, e2e) to leave some out.
+# FT_BENCH_SKIP (words among datapath, scan, policy, e2e) to leave some out; FT_TESTBED and
+# FT_GEN (tools/testbed.sh, OUT/ft-gen) for the end-to-end benchmark (tools/bench/e2e.sh).
 # Takes about 4 minutes here: ft-bench ~2.5, ft-scan-bench ~0.5, the policies ~1.
 set -u
 OUT=${1:-build}
@@ -115,14 +116,15 @@ policy() {
 
 # ---- end to end on the testbed: software-tier ns per packet from bpf_stats ----
 e2e() {
-	if [ ! -x tools/testbed.sh ] || [ ! -x "$OUT/ft-gen" ]; then
+	if [ ! -x "${FT_TESTBED:-tools/testbed.sh}" ] || [ ! -x "${FT_GEN:-$OUT/ft-gen}" ]; then
 		why="not run: needs tools/testbed.sh and $OUT/ft-gen (branch gen)"
 		row "end to end" "software tier ns/packet, offload off" "-" "(no target)" "$why"
 		row "end to end" "software tier ns/packet, offload on" "-" "(no target)" "$why"
 		return
 	fi
 	echo "== end to end: tools/bench/e2e.sh"
-	sh tools/bench/e2e.sh "$OUT" | tee "$LOG/e2e.txt"
+	sh tools/bench/e2e.sh "$OUT" > "$LOG/e2e.txt" || FAILED=1
+	cat "$LOG/e2e.txt"
 	# e2e.sh prints "e2e: offload off|on: N ns/packet (...)" or "e2e: offload on: not run: why"
 	for mode in off on; do
 		line=$(sed -n "s/^e2e: offload $mode: //p" "$LOG/e2e.txt")
