@@ -4,7 +4,7 @@
 # bench/ built). Environment: FT_BENCH_ARGS for ft-bench (e.g. "-n 1000000 -r 1"),
 # FT_BENCH_SKIP (words among datapath, scan, policy, e2e) to leave some out; FT_TESTBED and
 # FT_GEN (tools/testbed.sh, OUT/ft-gen) for the end-to-end benchmark (tools/bench/e2e.sh).
-# Takes about 4 minutes here: ft-bench ~2.5, ft-scan-bench ~0.5, the policies ~1.
+# Takes about 2.5 minutes here: ft-bench ~1.5, ft-scan-bench ~0.4, the policies ~0.6.
 set -u
 OUT=${1:-build}
 LOG=$OUT/bench/logs
