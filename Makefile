@@ -77,10 +77,10 @@ demo: deps
 	$(MAKE) $(OUT)/flowtier
 	@bash tools/demo.sh $(OUT)/flowtier
 
-# The datapath per packet, then the controller's scan interval.
-bench: bench-build
-	$(OUT)/bench/ft-bench $(BENCH_ARGS)
-	$(OUT)/bench/ft-scan-bench
+# Every benchmark (datapath per packet, the controller's scan interval, the offload policies,
+# end to end when the testbed is there), then one table of them (~4 minutes).
+bench: bench-build $(OUT)/flowtier
+	@FT_BENCH_ARGS='$(BENCH_ARGS)' sh tools/bench/all.sh $(OUT)
 
 # CI builds the benchmarks without running them, so that they cannot rot.
 bench-build: $(OUT)/flowtier.skel.h

@@ -15,7 +15,7 @@
 
 #define IF_A	 100001
 #define IF_B	 100002
-#define MAXF	 256
+#define MAXF	 512
 #define PKT_SIZE 100
 
 struct world {
@@ -356,6 +356,51 @@ Test(offload, a_failed_add_after_an_eviction_rolls_back)
 	cr_assert_eq(dev(IF_A)->swaps, 1);
 	cr_assert_eq(dev(IF_A)->rollbacks, 1);
 	steps(3);
+	assert_exact();
+	world_end();
+}
+
+/*
+ * A NIC that inserts 64 rules a second, full with 192 cold rules, and 192
+ * hotter flows: the first batch of 64 swaps goes through, the second
+ * batch's adds are refused as busy after its deletes (and so are the
+ * rollbacks), and the rebalance stops there instead of deleting a third
+ * batch it cannot replace. The next second fills the 64 free places with
+ * hot flows and spends the NIC's insertions: its rebalance loses one rule,
+ * not a batch. Then one swap at a time until every hot flow is in.
+ */
+Test(offload, a_busy_device_stops_the_rebalance_before_it_empties_more_rules)
+{
+	struct ft_hw_sim_cfg sc = { .capacity = 192, .lag_ms = 2000, .insert_rate = 64 };
+	struct ft_hw_sim_stats ss;
+
+	world_new(192, 2000);
+	ft_hw_sim_hw(w.sim)->ops->close(ft_hw_sim_hw(w.sim));
+	cr_assert_eq(ft_hw_sim_new(&w.sim, &sc), 0);
+	w.cfg.dwell_ms = 0;
+	world_start();
+	for (int i = 0; i < 193; i++)
+		add_flow(200);
+	steps(3);
+	cr_assert_eq(dev(IF_A)->oor, 1);
+	cr_assert_eq(dev(IF_A)->rules, 192);
+	for (int i = 0; i < 192; i++)
+		add_flow(100000 + i);
+	step();
+	cr_assert_eq(dev(IF_A)->swaps, 64);
+	cr_assert_eq(dev(IF_A)->rollbacks, 64);
+	cr_assert_eq(dev(IF_A)->rules, 128);
+	ft_hw_sim_stats(w.sim, &ss);
+	cr_assert_eq(ss.rules, 128);
+	cr_assert_eq(ss.dels, 128);
+	step();
+	cr_assert_eq(dev(IF_A)->rules, 191);
+	cr_assert_eq(dev(IF_A)->swaps, 64);
+	cr_assert_eq(dev(IF_A)->rollbacks, 65);
+	steps(3);
+	cr_assert_eq(dev(IF_A)->rules, 192);
+	for (int i = 193; i < 385; i++)
+		cr_assert_eq(tier(i), FT_TIER_HARDWARE, "hot flow %d", i);
 	assert_exact();
 	world_end();
 }

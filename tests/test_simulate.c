@@ -49,6 +49,8 @@ static int run(const char *fmt, ...)
  * swaps rank 3 for rank 2 (720 from then on). Operations: flowtier 2 adds
  * and 2 refused; ovs 2 adds, 1 refused, at 3 s 1 refused and a swap, at
  * 6 s 1 refused; fcfs 2 adds and 1 refused; the oracle's set changes once.
+ * Changes, the adds and deletes that went through: flowtier 2, ovs 4,
+ * fcfs 2, the oracle 2.
  */
 Test(simulate, tiny_trace_json_exact)
 {
@@ -58,13 +60,17 @@ Test(simulate, tiny_trace_json_exact)
 		"{\"flows\":4,\"capacity\":2,\"zipf\":1,\"duration\":6,\"seed\":1,\"packets\":6000,"
 		"\"policies\":["
 		"{\"policy\":\"flowtier\",\"coverage\":0.6000,\"ratio_to_oracle\":0.8333,"
-		"\"ops_per_second\":0.7,\"hw_packets\":3600,\"recovery_seconds\":[]},"
+		"\"ops_per_second\":0.7,\"changes_per_second\":0.3,\"hw_packets\":3600,"
+		"\"recovery_seconds\":[],\"after_shift\":[]},"
 		"{\"policy\":\"ovs\",\"coverage\":0.6800,\"ratio_to_oracle\":0.9444,"
-		"\"ops_per_second\":1.2,\"hw_packets\":4080,\"recovery_seconds\":[]},"
+		"\"ops_per_second\":1.2,\"changes_per_second\":0.7,\"hw_packets\":4080,"
+		"\"recovery_seconds\":[],\"after_shift\":[]},"
 		"{\"policy\":\"fcfs\",\"coverage\":0.6400,\"ratio_to_oracle\":0.8889,"
-		"\"ops_per_second\":0.5,\"hw_packets\":3840,\"recovery_seconds\":[]},"
+		"\"ops_per_second\":0.5,\"changes_per_second\":0.3,\"hw_packets\":3840,"
+		"\"recovery_seconds\":[],\"after_shift\":[]},"
 		"{\"policy\":\"oracle\",\"coverage\":0.7200,\"ratio_to_oracle\":1.0000,"
-		"\"ops_per_second\":0.3,\"hw_packets\":4320,\"recovery_seconds\":[]}"
+		"\"ops_per_second\":0.3,\"changes_per_second\":0.3,\"hw_packets\":4320,"
+		"\"recovery_seconds\":[],\"after_shift\":[]}"
 		"]}\n");
 }
 
@@ -91,6 +97,15 @@ Test(simulate, tiny_shift_recovery_follows_the_counter_lag)
 			 "ovs            0.6000           0.8333             1.1 never\n"
 			 "fcfs           0.4600           0.6389             0.2 never\n"
 			 "oracle         0.7200           1.0000             0.3 1\n");
+	/* Interval by interval: the swap lands in the 4th interval after the shift. */
+	cr_assert_eq(run(FT_BIN TINY " --pps 10000 --duration 12 --shift 6 --stats-lag 2 --json"),
+		     0, "%s", out);
+	cr_assert(strstr(out,
+			 "\"policy\":\"flowtier\",\"coverage\":0.6400,\"ratio_to_oracle\":0.8889,"
+			 "\"ops_per_second\":0.5,\"changes_per_second\":0.3,\"hw_packets\":76800,"
+			 "\"recovery_seconds\":[4],"
+			 "\"after_shift\":[[0.8889,0.8889,0.8889,1.0000,1.0000]]}"),
+		  "%s", out);
 }
 
 /* The absolute margin: 240 is 50% above 160 but not 100 pps above it. */

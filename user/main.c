@@ -14,6 +14,7 @@
 #include "cmd_flows.h"
 #include "cmd_metrics.h"
 #include "cmd_offload.h"
+#include "cmd_record.h"
 #include "cmd_run.h"
 #include "cmd_settings.h"
 #include "cmd_status.h"
@@ -77,8 +78,11 @@ static void usage(FILE *f)
 		"       [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"
 		"       [--trace FILE] [--json]\n"
 		"                      offload policies side by side on a generated or recorded\n"
-		"                      trace against a simulated NIC (flowtier, ovs, fcfs, "
-		"oracle)\n"
+		"                      trace against a simulated NIC (flowtier, ovs, fcfs, oracle)\n"
+		"  record --out FILE [--interval SECONDS] [--duration SECONDS]\n"
+		"                      each flow direction's packets per interval (default 1 s,\n"
+		"                      for 60 s), from the pinned table, as a trace for\n"
+		"                      'simulate --trace FILE'\n"
 		"  help                show this text\n"
 		"\n"
 		"options:\n"
@@ -420,6 +424,8 @@ int main(int argc, char **argv)
 		return do_simulate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "offload"))
 		return do_offload(argc - 1, argv + 1);
+	if (!strcmp(cmd, "record"))
+		return do_record(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;

@@ -55,6 +55,7 @@ struct ft_dev {
 	__u64 last_probe_ms;
 	double tokens;
 	__u64 tokens_ms;
+	__u32 swap_batch;  /* swaps per batch: 1 after a busy refusal, doubled each tick */
 	__u32 *pend, *hwl; /* this tick's eligible pending and offloaded entries */
 	size_t npend, nhwl, cap_pend, cap_hwl;
 	size_t waiting; /* candidates outside hardware, backoff included */
@@ -155,6 +156,7 @@ static int ft_dev_add(struct ft_offload *m, __u32 ifindex)
 	memset(&m->dst[n], 0, sizeof(m->dst[n]));
 	m->devs[n].next_handle[0] = m->devs[n].next_handle[1] = 1;
 	m->devs[n].tokens = m->cfg.churn_burst;
+	m->devs[n].swap_batch = FT_OFF_BATCH;
 	m->devs[n].tokens_ms = m->now_ms;
 	m->dst[n].ifindex = ifindex;
 	m->ndevs = n + 1;
@@ -830,16 +832,22 @@ static void ft_rollback(struct ft_offload *m, __u32 di, __u32 victim)
 		e->install_pps = e->evicted_pps;
 }
 
-/* Swaps pairs[0..n): victims out, newcomers in, rollbacks where an add fails. */
-static void ft_swap(struct ft_offload *m, __u32 di, const __u32 *out, const __u32 *in, size_t n)
+/*
+ * Swaps pairs[0..n): victims out, newcomers in, rollbacks where an add
+ * fails. Returns 1 when the device refused an add for now (busy, or full):
+ * further swaps would only empty more rules.
+ */
+static int ft_swap(struct ft_offload *m, __u32 di, const __u32 *out, const __u32 *in, size_t n)
 {
 	__u8 done[FT_OFF_BATCH];
 	__u32 ins[FT_OFF_BATCH], vic[FT_OFF_BATCH];
 	enum ft_hw_class res[FT_OFF_BATCH];
 	size_t k = 0;
 
+	int stop = 0;
+
 	if (ft_del_list(m, out, n, done))
-		return;
+		return 1;
 	m->devs[di].tokens -= n;
 	for (size_t i = 0; i < n; i++) {
 		if (!done[i])
@@ -853,22 +861,29 @@ static void ft_swap(struct ft_offload *m, __u32 di, const __u32 *out, const __u3
 	if (m->hw->ops->add(m->hw, m->ops, k)) {
 		for (size_t j = 0; j < k; j++)
 			ft_rollback(m, di, vic[j]);
-		return;
+		return 1;
 	}
 	/* ft_added and ft_rollback reuse ops[]: results first, then rollbacks. */
 	for (size_t j = 0; j < k; j++)
 		res[j] = ft_added(m, &m->ents[ins[j]], &m->ops[j]);
 	for (size_t j = 0; j < k; j++) {
-		if (res[j] == FT_HWC_OK)
+		if (res[j] == FT_HWC_OK) {
 			m->dst[di].swaps++;
-		else
-			ft_rollback(m, di, vic[j]);
+			continue;
+		}
+		stop |= res[j] == FT_HWC_TRANSIENT || res[j] == FT_HWC_EXHAUSTED;
+		ft_rollback(m, di, vic[j]);
 	}
+	return stop;
 }
 
 /*
  * While OOR: the hottest pending against the coldest offloaded past their
  * dwell, pair by pair, as long as each pending one is clearly hotter.
+ * A batch deletes its victims before it adds: when the device refuses
+ * the adds as busy (its insertion rate spent), the rebalance stops and
+ * the next batches are of one swap, so that a busy device costs one
+ * rule, not a batch of them, until a tick passes without refusal.
  */
 static void ft_rebalance(struct ft_offload *m, __u32 di)
 {
@@ -888,13 +903,19 @@ static void ft_rebalance(struct ft_offload *m, __u32 di)
 			break;
 		out[n] = m->sel2[i].idx;
 		in[n++] = m->sel[i].idx;
-		if (n == FT_OFF_BATCH) {
-			ft_swap(m, di, out, in, n);
+		if (n == d->swap_batch) {
+			if (ft_swap(m, di, out, in, n))
+				goto busy;
 			n = 0;
 		}
 	}
-	if (n)
-		ft_swap(m, di, out, in, n);
+	if (n && ft_swap(m, di, out, in, n))
+		goto busy;
+	if (d->swap_batch < FT_OFF_BATCH)
+		d->swap_batch *= 2;
+	return;
+busy:
+	d->swap_batch = 1;
 }
 
 /* While OOR, now and then: one add past the learned capacity. */

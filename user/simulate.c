@@ -472,6 +472,24 @@ static void ft_recovery(const struct ft_sim_opts *o, const struct ft_pol *p,
 	}
 }
 
+/* Each of the first intervals after each shift, as a share of the oracle's coverage. */
+static void ft_after_shift(const struct ft_sim_opts *o, const struct ft_pol *p,
+			   const struct ft_pol *oracle, double (*after)[FT_SIM_AFTER_SHIFT])
+{
+	for (__u32 i = 0; i < o->nshifts; i++) {
+		for (__u32 j = 0; j < FT_SIM_AFTER_SHIFT; j++) {
+			__u32 sec = o->shifts[i] + 1 + j;
+
+			if (sec > o->duration)
+				after[i][j] = -1;
+			else if (oracle->cov[sec] > 0)
+				after[i][j] = p->cov[sec] / oracle->cov[sec];
+			else
+				after[i][j] = 1; /* nothing to cover */
+		}
+	}
+}
+
 static void ft_results(const struct ft_sim_opts *o, const struct ft_trace *t, struct ft_pol *pols,
 		       struct ft_sim_result *res)
 {
@@ -492,7 +510,11 @@ static void ft_results(const struct ft_sim_opts *o, const struct ft_trace *t, st
 			(double)(k == FT_POL_ORACLE ? pols[k].ops
 						    : ss.adds + ss.dels + ss.add_refused) /
 			o->duration;
+		r->changes_per_second =
+			(double)(k == FT_POL_ORACLE ? pols[k].ops : ss.adds + ss.dels) /
+			o->duration;
 		ft_recovery(o, &pols[k], &pols[FT_POL_ORACLE], r->recovery);
+		ft_after_shift(o, &pols[k], &pols[FT_POL_ORACLE], r->after_shift);
 	}
 }
 
@@ -557,6 +579,19 @@ int ft_simulate(struct ft_sim_opts *o, struct ft_sim_result *res)
 
 /* ---- output ---- */
 
+static void ft_print_after_shift(FILE *f, const struct ft_sim_opts *o,
+				 const double (*after)[FT_SIM_AFTER_SHIFT])
+{
+	fputs(",\"after_shift\":[", f);
+	for (__u32 i = 0; i < o->nshifts; i++) {
+		fputs(i ? ",[" : "[", f);
+		for (__u32 j = 0; j < FT_SIM_AFTER_SHIFT && after[i][j] >= 0; j++)
+			fprintf(f, "%s%.4f", j ? "," : "", after[i][j]);
+		fputc(']', f);
+	}
+	fputc(']', f);
+}
+
 static void ft_print_recovery(FILE *f, const struct ft_sim_opts *o, const int *rec, int json)
 {
 	if (json)
@@ -592,10 +627,15 @@ void ft_sim_print(FILE *f, const struct ft_sim_opts *o, const struct ft_sim_resu
 		if (json) {
 			fprintf(f,
 				"%s{\"policy\":\"%s\",\"coverage\":%.4f,\"ratio_to_oracle\":%.4f,"
-				"\"ops_per_second\":%.1f,\"hw_packets\":%llu,\"recovery_seconds\":",
+				"\"ops_per_second\":%.1f,\"changes_per_second\":%.1f,\"hw_"
+				"packets\":%llu,"
+				"\"recovery_seconds\":",
 				k ? "," : "", r->policy, r->coverage, r->ratio_to_oracle,
-				r->ops_per_second, (unsigned long long)r->hw_packets);
+				r->ops_per_second, r->changes_per_second,
+				(unsigned long long)r->hw_packets);
 			ft_print_recovery(f, o, r->recovery, 1);
+			ft_print_after_shift(f, o,
+					     (const double(*)[FT_SIM_AFTER_SHIFT])r->after_shift);
 			fputc('}', f);
 			continue;
 		}

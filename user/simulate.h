@@ -28,6 +28,7 @@
 #define FT_SIM_MAX_SHIFTS   16
 #define FT_SIM_NPOLICIES    4
 #define FT_SIM_RECOVERY_PCT 95
+#define FT_SIM_AFTER_SHIFT  5 /* intervals whose ratio to the oracle --json shows after a shift */
 
 struct ft_sim_opts {
 	double alpha;
@@ -52,7 +53,10 @@ struct ft_sim_result {
 	double coverage; /* share of all packets the NIC handled */
 	double ratio_to_oracle;
 	double ops_per_second;		 /* adds, deletes and refused adds */
+	double changes_per_second;	 /* adds and deletes that went through */
 	int recovery[FT_SIM_MAX_SHIFTS]; /* seconds to 0.95 x oracle after each shift, -1: never */
+	/* Each interval's coverage over the oracle's after each shift; < 0: past the end. */
+	double after_shift[FT_SIM_MAX_SHIFTS][FT_SIM_AFTER_SHIFT];
 	__u64 hw_packets, packets;
 };
 

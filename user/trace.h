@@ -17,6 +17,12 @@
  * FLOW_ID is any non-zero 64-bit number; '#' starts a comment line. A
  * flow is live from its first line's second to its last line's; in a
  * second without a line it sent nothing.
+ *
+ * `flowtier record` writes this format (record.h): SECOND is the number
+ * of its interval, FLOW_ID ft_flow_id() of the direction, the lines of an
+ * interval by ascending id, and a comment line `# interval X s` says how
+ * long an interval was (1 s by default). simulate replays one line-second
+ * per simulated second whatever the interval.
  */
 #ifndef FT_TRACE_H
 #define FT_TRACE_H
