@@ -60,17 +60,10 @@ TC_CHECK_SRCS := user/hw_tc.c user/tc_flower.c user/tc_cap.c user/hw.c
 $(OUT)/ft-tc-check: tests/vm/tc_check.c $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
 	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser $< $(TC_CHECK_SRCS) -o $@ -lmnl
 
-# Test only: serves /metrics for tests/prometheus.sh until flowtier run does.
-$(OUT)/tests/ft-metrics-serve: tests/metrics_serve.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
-	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser $< $(USER_SRCS) -o $@ $(LIBS)
-
-# Until flowtier run serves /metrics, tests/prometheus.sh scrapes this test-only server.
-METRICS_SERVE := $(OUT)/tests/ft-metrics-serve -i @IFACE@ --pin-dir @PIN@ --metrics @LISTEN@ --metrics-top 10
-
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS) $(OUT)/tests/ft-metrics-serve
-	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm FT_METRICS_SERVE='$(METRICS_SERVE)' \
+	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS)
+	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm \
 		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/vm/run.sh
 
 demo: deps

@@ -12,13 +12,12 @@
 # and 7 packets for that flow's own series.
 #
 # FT_METRICS_SERVE is the command that attaches the datapath to @IFACE@,
-# pinned in @PIN@, and serves /metrics on @LISTEN@ until SIGTERM. Its
-# default is flowtier run; until that exists, make test sets it to the
-# test-only tests/metrics_serve.c.
+# pinned in @PIN@, and serves /metrics on @LISTEN@ until SIGTERM: flowtier
+# run, with a control socket of the test's own (@SOCK@).
 set -eu
 
 FT_BIN=${1:-${FT_BIN:-build/flowtier}}
-SERVE=${FT_METRICS_SERVE:-"$FT_BIN run -i @IFACE@ --pin-dir @PIN@ --metrics @LISTEN@ --metrics-top 10"}
+SERVE=${FT_METRICS_SERVE:-"$FT_BIN run -i @IFACE@ --pin-dir @PIN@ --socket @SOCK@ --offload none --metrics @LISTEN@ --metrics-top 10"}
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 A=ftm-prom-a-$$
 B=ftm-prom-b-$$
@@ -101,7 +100,8 @@ in_ns "$B" ip addr add 198.18.0.2/24 dev b0
 in_ns "$A" ip link set a0 up
 in_ns "$B" ip link set b0 up
 
-cmd=$(printf '%s' "$SERVE" | sed -e "s|@IFACE@|b0|g" -e "s|@PIN@|$PIN|g" -e "s|@LISTEN@|$METRICS|g")
+cmd=$(printf '%s' "$SERVE" | sed -e "s|@IFACE@|b0|g" -e "s|@PIN@|$PIN|g" -e "s|@LISTEN@|$METRICS|g" \
+	-e "s|@SOCK@|$T/ctl.sock|g")
 say "serving: $cmd"
 # nsenter itself, not a function, in the background: $! is then the server's pid.
 # shellcheck disable=SC2086
