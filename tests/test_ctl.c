@@ -70,7 +70,11 @@ static int echo_cmd(void *arg, const struct ft_ctl_req *req, FILE *out)
 	return 0;
 }
 
-/* A child answers n requests on path; the parent asks. */
+/*
+ * A child answers n requests on path; the parent asks. The child never
+ * asserts (Criterion's reporting channel is the parent's) and gives up
+ * after 10 s of silence, so a failing parent cannot leave it behind.
+ */
 static pid_t serve(const char *path, int n)
 {
 	int lfd = ft_ctl_listen(path);
@@ -78,17 +82,20 @@ static pid_t serve(const char *path, int n)
 
 	cr_assert_geq(lfd, 0);
 	pid = fork();
-	cr_assert_geq(pid, 0);
 	if (!pid) {
+		alarm(10);
 		for (int i = 0; i < n;) {
 			struct pollfd p = { .fd = lfd, .events = POLLIN };
 
-			if (poll(&p, 1, 5000) == 1 && !ft_ctl_serve(lfd, echo_cmd, NULL))
+			if (poll(&p, 1, 10000) != 1)
+				_exit(1);
+			if (!ft_ctl_serve(lfd, echo_cmd, NULL))
 				i++;
 		}
 		_exit(0);
 	}
 	close(lfd);
+	cr_assert_geq(pid, 0);
 	return pid;
 }
 
