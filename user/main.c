@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ct.h"
 #include "datapath.h"
+#include "hw_opts.h"
 #include "hw_tc.h"
 #include "log.h"
 #include "privs.h"
@@ -78,7 +79,8 @@ static void usage(FILE *f)
 		"       [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"
 		"       [--trace FILE] [--json]\n"
 		"                      offload policies side by side on a generated or recorded\n"
-		"                      trace against a simulated NIC (flowtier, ovs, fcfs, oracle)\n"
+		"                      trace against a simulated NIC (flowtier, ovs, fcfs, "
+		"oracle)\n"
 		"  record --out FILE [--interval SECONDS] [--duration SECONDS]\n"
 		"                      each flow direction's packets per interval (default 1 s,\n"
 		"                      for 60 s), from the pinned table, as a trace for\n"
@@ -118,7 +120,7 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 /* Options of check, load, unload and ct, after those of --config FILE; usage on error. */
 static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "conns", required_argument, NULL, 'c' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "verifier-stats", no_argument, NULL, 'v' },
@@ -133,11 +135,21 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "half-life", required_argument, NULL, 'R' },
 		{ "socket", required_argument, NULL, 'R' },
 		{ "log-level", required_argument, NULL, 'R' },
+		{ "metrics", required_argument, NULL, 'R' },
+		{ "metrics-top", required_argument, NULL, 'R' },
 		{ 0 },
 	};
+	static struct option longopts[64];
 	static char pin_dir[PATH_MAX] = FT_PIN_DIR;
 	int err, nargc;
 	char **nargv;
+	size_t n = 0;
+
+	for (const struct option *x = own; x->name; x++)
+		longopts[n++] = *x;
+	for (const struct option *x = ft_hw_longopts; x->name && n < 63; x++)
+		longopts[n++] = (struct option){ x->name, x->has_arg, NULL, 'R' };
+	longopts[n] = (struct option){ 0 };
 
 	o->pin_dir = pin_dir;
 	o->zone = -1;
