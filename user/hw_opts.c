@@ -134,7 +134,7 @@ static int ft_parse_onoff(const char *flag, const char *s, int *v)
 int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 {
 	struct ft_offload_cfg *m = &c->mgr;
-	double pct;
+	double pct; /* scratch: a value is stored only once it is valid */
 	__u64 v;
 
 	switch (opt) {
@@ -148,7 +148,8 @@ int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 		return 1;
 	case O_TC_CAPACITY:
 		*err = ft_parse_uint("--tc-capacity", arg, 1, 1u << 24, &v);
-		c->tc.capacity = v;
+		if (!*err)
+			c->tc.capacity = v;
 		return 1;
 	case O_EMU_PIN_DIR:
 		c->emu.pin_dir = arg;
@@ -165,7 +166,8 @@ int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 		return 1;
 	case O_MARGIN:
 		*err = ft_parse_real("offload-margin", arg, 1000, &pct);
-		m->margin_rel = pct / 100;
+		if (!*err)
+			m->margin_rel = pct / 100;
 		return 1;
 	case O_MARGIN_PPS:
 		*err = ft_parse_real("offload-margin-pps", arg, 1e12, &m->margin_abs_pps);
@@ -174,9 +176,11 @@ int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 		*err = ft_parse_ms("offload-dwell", arg, &m->dwell_ms);
 		return 1;
 	case O_CHURN:
-		*err = ft_parse_real("offload-churn", arg, 1e6, &m->churn_per_s);
-		if (!*err && m->churn_per_s <= 0)
+		*err = ft_parse_real("offload-churn", arg, 1e6, &pct);
+		if (!*err && pct <= 0)
 			*err = ft_bad("offload-churn", arg, "more than 0 operations per second");
+		if (!*err)
+			m->churn_per_s = pct;
 		return 1;
 	case O_EMU_LAG:
 		*err = ft_parse_ms("emu-stats-lag", arg, &c->emu.stats_lag_ms);
