@@ -4,8 +4,11 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -277,4 +280,24 @@ void ft_age_all(struct ft_datapath *dp, __u32 secs)
 	for (__u32 b = 0; b < dp->nr_buckets; b++)
 		for (int i = 0; i < FT_SLOTS; i++)
 			dp->buckets[b].slot[i].last_tick -= ticks;
+}
+
+int ft_run(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	FILE *f;
+	size_t n;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f, "cannot run %s", cmd);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -25,6 +25,12 @@ enum ft_test_prog {
 /* Runs the test on one CPU: the table's part, and every counter, is per CPU. */
 void ft_test_pin(int cpu);
 
+/*
+ * Runs a shell command (stderr joined to stdout); returns its exit status
+ * and its output, cut to cap - 1 bytes and terminated, in out.
+ */
+int ft_run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Loads a table of `conns` connections on one CPU (the test is pinned to CPU 0). */
 void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1);
 

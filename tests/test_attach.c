@@ -24,6 +24,7 @@
 #include <linux/bpf.h>
 
 #include "ctl.h"
+#include "ft_test.h"
 #include "flowtier/abi.h"
 
 #define FT_BIN "\"${FT_BIN:-build/flowtier}\""
@@ -33,28 +34,7 @@ static char ns_a[32], ns_b[32], if_a[16], if_b[16], pin[64], sock[64], cfg[64], 
 static char in_a[96]; /* a command prefix that runs in namespace A and keeps /sys/fs/bpf */
 static char out[1 << 20];
 
-static int run(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *buf, size_t cap, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f);
-	n = fread(buf, 1, cap - 1, f);
-	buf[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define sh(...) cr_assert_eq(run(out, sizeof(out), __VA_ARGS__), 0, "%s", out)
+#define sh(...) cr_assert_eq(ft_run(out, sizeof(out), __VA_ARGS__), 0, "%s", out)
 
 static void setup(void)
 {
@@ -88,10 +68,11 @@ static void teardown(void)
 	char buf[4096];
 
 	/* Only the controller this test started, by its pid. */
-	run(buf, sizeof(buf), "test -s %s && kill -9 $(cat %s); sleep 0.1", pidfile, pidfile);
-	run(buf, sizeof(buf), "%s " FT_BIN " unload --pin-dir %s", in_a, pin);
-	run(buf, sizeof(buf), "ip netns del %s; ip netns del %s", ns_a, ns_b);
-	run(buf, sizeof(buf), "rm -rf %s; rm -f %s %s %s %s.log", pin, sock, cfg, pidfile, pidfile);
+	ft_run(buf, sizeof(buf), "test -s %s && kill -9 $(cat %s); sleep 0.1", pidfile, pidfile);
+	ft_run(buf, sizeof(buf), "%s " FT_BIN " unload --pin-dir %s", in_a, pin);
+	ft_run(buf, sizeof(buf), "ip netns del %s; ip netns del %s", ns_a, ns_b);
+	ft_run(buf, sizeof(buf), "rm -rf %s; rm -f %s %s %s %s.log", pin, sock, cfg, pidfile,
+	       pidfile);
 }
 
 TestSuite(attach, .init = setup, .fini = teardown, .timeout = 60);
@@ -235,10 +216,10 @@ Test(attach, unload_i_leaves_nothing_and_keeps_the_filters_of_others)
 
 Test(attach, an_unknown_interface_is_refused_and_nothing_is_attached)
 {
-	cr_assert_eq(run(out, sizeof(out),
-			 "%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s -i "
-			 "fta-nope",
-			 in_a, pin, if_a),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s -i "
+			    "fta-nope",
+			    in_a, pin, if_a),
 		     2, "%s", out);
 	cr_assert(strstr(out, "flowtier: error: no interface named 'fta-nope' (see 'ip link' for "
 			      "the interfaces there are)\n"),
@@ -248,9 +229,9 @@ Test(attach, an_unknown_interface_is_refused_and_nothing_is_attached)
 	cr_assert_null(strstr(out, "xdp"), "%s", out);
 	sh("%s tc qdisc show dev %s", in_a, if_a);
 	cr_assert_null(strstr(out, "clsact"), "%s", out);
-	cr_assert_eq(
-		run(out, sizeof(out), "%s " FT_BIN " unload --pin-dir %s -i fta-nope", in_a, pin),
-		2, "%s", out);
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " unload --pin-dir %s -i fta-nope", in_a,
+			    pin),
+		     2, "%s", out);
 	cr_assert(strstr(out, "flowtier: error: no interface named 'fta-nope'"), "%s", out);
 }
 
@@ -258,13 +239,13 @@ Test(attach, missing_privileges_are_named_with_the_fix)
 {
 	const char *drop = "setpriv --inh-caps=-all --bounding-set=-all";
 
-	cr_assert_eq(run(out, sizeof(out), "%s %s " FT_BIN " load --pin-dir %s -i %s", in_a, drop,
-			 pin, if_a),
+	cr_assert_eq(ft_run(out, sizeof(out), "%s %s " FT_BIN " load --pin-dir %s -i %s", in_a,
+			    drop, pin, if_a),
 		     2, "%s", out);
 	cr_assert_str_eq(out, "flowtier: error: flowtier load needs CAP_BPF and CAP_NET_ADMIN (or "
 			      "CAP_SYS_ADMIN): run it as root\n");
-	cr_assert_eq(run(out, sizeof(out), "%s %s " FT_BIN " run --pin-dir %s -i %s --socket %s",
-			 in_a, drop, pin, if_a, sock),
+	cr_assert_eq(ft_run(out, sizeof(out), "%s %s " FT_BIN " run --pin-dir %s -i %s --socket %s",
+			    in_a, drop, pin, if_a, sock),
 		     2, "%s", out);
 	cr_assert_str_eq(out, "flowtier: error: flowtier run needs CAP_BPF and CAP_NET_ADMIN (or "
 			      "CAP_SYS_ADMIN): run it as root\n");
@@ -300,8 +281,8 @@ Test(attach, a_foreign_xdp_program_is_refused_without_force)
 
 	snprintf(path, sizeof(path), "%s-foreign", pin);
 	id = attach_foreign_xdp(path);
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s",
-			 in_a, pin, if_a),
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s",
+			    in_a, pin, if_a),
 		     2, "%s", out);
 	snprintf(want, sizeof(want),
 		 "flowtier: error: cannot attach XDP to '%s': another XDP program (id %u, "
@@ -326,25 +307,26 @@ Test(attach, a_foreign_xdp_program_is_refused_without_force)
 
 Test(attach, bad_flag_values_are_refused_with_exit_status_2)
 {
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " load --pin-dir %s -i %s --xdp-mode turbo",
-			 in_a, pin, if_a),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " load --pin-dir %s -i %s --xdp-mode turbo", in_a, pin,
+			    if_a),
 		     2);
 	cr_assert(strstr(out, "flowtier: error: bad value 'turbo' for --xdp-mode: expected native, "
 			      "generic or skb\n"),
 		  "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s -i %s --interval 0",
-			 in_a, pin, if_a),
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s -i %s --interval 0",
+			    in_a, pin, if_a),
 		     2);
 	cr_assert(strstr(out, "flowtier: error: bad value '0' for --interval: expected seconds "
 			      "from 0.1 to 3600\n"),
 		  "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s -i %s --half-life x",
-			 in_a, pin, if_a),
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s -i %s --half-life x",
+			    in_a, pin, if_a),
 		     2);
 	cr_assert(strstr(out, "flowtier: error: bad value 'x' for --half-life: expected seconds "
 			      "from 0 to 3600\n"),
 		  "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s", in_a, pin), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s", in_a, pin), 2);
 	cr_assert(strstr(out, "flowtier: error: flowtier run needs an interface: -i IFACE (or "
 			      "'interface = IFACE' in --config)\n"),
 		  "%s", out);
@@ -367,16 +349,17 @@ Test(attach, a_bad_config_line_is_refused_with_its_line_number)
 
 	snprintf(text, sizeof(text), "# flowtier\ninterface = %s\ninterval = 0.5\nturbo\n", if_a);
 	write_config(text);
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s --socket %s --config %s",
-			 in_a, pin, sock, cfg),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " run --pin-dir %s --socket %s --config %s", in_a, pin,
+			    sock, cfg),
 		     2);
 	snprintf(text, sizeof(text), "flowtier: error: %s:4: expected 'key = value', got 'turbo'\n",
 		 cfg);
 	cr_assert(strstr(out, text), "%s", out);
 	snprintf(text, sizeof(text), "interface = %s\nxdp-mode = fast\n", if_a);
 	write_config(text);
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " load --pin-dir %s --config %s", in_a, pin,
-			 cfg),
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " load --pin-dir %s --config %s", in_a,
+			    pin, cfg),
 		     2);
 	cr_assert(strstr(out, "flowtier: error: bad value 'fast' for --xdp-mode"), "%s", out);
 	cr_assert_neq(access(pin, F_OK), 0, "nothing was pinned");
@@ -389,21 +372,21 @@ static void start_controller(const char *extra)
 	   ">>%s.log 2>&1 & echo $! > %s",
 	   in_a, pin, if_a, sock, extra, pidfile, pidfile);
 	for (int i = 0; i < 100; i++) {
-		if (run(out, sizeof(out), FT_BIN " status --socket %s", sock) == 0 &&
+		if (ft_run(out, sizeof(out), FT_BIN " status --socket %s", sock) == 0 &&
 		    strstr(out, "controller: pid"))
 			return;
 		usleep(100 * 1000);
 	}
-	run(out, sizeof(out), "cat %s.log", pidfile);
+	ft_run(out, sizeof(out), "cat %s.log", pidfile);
 	cr_assert_fail("the controller did not answer: %s", out);
 }
 
 static void kill_controller(int sig)
 {
 	sh("kill -%d $(cat %s)", sig, pidfile);
-	for (int i = 0; i < 50 && run(out, sizeof(out), "kill -0 $(cat %s)", pidfile) == 0; i++)
+	for (int i = 0; i < 50 && ft_run(out, sizeof(out), "kill -0 $(cat %s)", pidfile) == 0; i++)
 		usleep(100 * 1000);
-	cr_assert_neq(run(out, sizeof(out), "kill -0 $(cat %s)", pidfile), 0, "still running");
+	cr_assert_neq(ft_run(out, sizeof(out), "kill -0 $(cat %s)", pidfile), 0, "still running");
 	unlink(pidfile);
 }
 
@@ -419,12 +402,12 @@ Test(attach, the_controller_answers_status_and_a_second_one_is_refused)
 		 if_a);
 	cr_assert(strstr(out, want), "want %s in %s", want, out);
 	cr_assert(strstr(out, "\"interval_ms\":100,") && strstr(out, "\"slots\":1024,"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "stat -c %%a %s", sock), 0);
+	cr_assert_eq(ft_run(out, sizeof(out), "stat -c %%a %s", sock), 0);
 	cr_assert_str_eq(out, "600\n", "only root may open the control socket");
 
-	cr_assert_eq(run(out, sizeof(out),
-			 "%s " FT_BIN " run --conns 1024 --pin-dir %s -i %s --socket %s.2", in_a,
-			 pin, if_a, sock),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " run --conns 1024 --pin-dir %s -i %s --socket %s.2", in_a,
+			    pin, if_a, sock),
 		     2);
 	snprintf(want, sizeof(want),
 		 "flowtier: error: another flowtier controller is running on %s: stop it first "
@@ -458,7 +441,7 @@ Test(attach, counters_and_connections_survive_kill_9_and_a_restart)
 	start_controller("");
 	usleep(300 * 1000);
 	expect_udp_flow(40002, 5, sock);
-	run(out, sizeof(out), "%s " FT_BIN " ct --pin-dir %s", in_a, pin);
+	ft_run(out, sizeof(out), "%s " FT_BIN " ct --pin-dir %s", in_a, pin);
 	cr_assert_eq(stats_sum().created, created,
 		     "the connections were kept, none made again: %llu %s",
 		     (unsigned long long)created, out);
@@ -507,10 +490,10 @@ Test(attach, the_example_config_serves_run_load_and_unload)
 	sh("%s ip link show dev %s", in_a, if_a);
 	cr_assert(strstr(out, " name ft_xdp "), "%s", out);
 	/* Every setting parses for run too: it gets as far as the privileges check. */
-	cr_assert_eq(run(out, sizeof(out),
-			 "%s setpriv --inh-caps=-all --bounding-set=-all " FT_BIN
-			 " run --config %s",
-			 in_a, cfg),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s setpriv --inh-caps=-all --bounding-set=-all " FT_BIN
+			    " run --config %s",
+			    in_a, cfg),
 		     2);
 	cr_assert_str_eq(out, "flowtier: error: flowtier run needs CAP_BPF and CAP_NET_ADMIN (or "
 			      "CAP_SYS_ADMIN): run it as root\n");
@@ -534,8 +517,9 @@ Test(attach, a_driver_without_native_xdp_gets_generic_mode_with_a_warning)
 	cr_assert_null(strstr(out, "libbpf"), "%s", out);
 	sh("%s ip link show dev %s", in_a, ifb);
 	cr_assert(strstr(out, " xdpgeneric ") && strstr(out, " name ft_xdp "), "%s", out);
-	cr_assert_eq(run(out, sizeof(out),
-			 "%s " FT_BIN " load --pin-dir %s -i %s --xdp-mode native", in_a, pin, ifb),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " load --pin-dir %s -i %s --xdp-mode native", in_a, pin,
+			    ifb),
 		     1);
 	cr_assert(strstr(out, "' has no native XDP") == NULL &&
 			  strstr(out, "(the driver has no native XDP: try --xdp-mode generic)\n"),
@@ -563,7 +547,7 @@ Test(attach, unload_i_of_one_interface_keeps_the_others_and_the_maps)
 	/* From another namespace, the same ifindex is not this interface. */
 	sh(FT_BIN " status --pin-dir %s --socket %s", pin, sock);
 	cr_assert(strstr(out, "  (another netns) (ifindex 2): xdp generic"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", pin), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " unload --pin-dir %s", pin), 2);
 	cr_assert(strstr(out, "flowtier: error: ifindex 2 was attached from another network "
 			      "namespace: run 'flowtier unload' there, or 'flowtier unload "
 			      "--force' when that namespace is gone\n"),
@@ -579,8 +563,8 @@ Test(attach, unload_i_of_one_interface_keeps_the_others_and_the_maps)
 Test(attach, unload_force_forgets_interfaces_of_another_namespace)
 {
 	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s", in_a, pin, if_a);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --pin-dir %s", pin), 2);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " unload --force --pin-dir %s", pin), 0, "%s",
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " unload --pin-dir %s", pin), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " unload --force --pin-dir %s", pin), 0, "%s",
 		     out);
 	cr_assert(strstr(out, "flowtier: warning: forgetting ifindex 2, attached from another "
 			      "network namespace\n"),
@@ -602,7 +586,8 @@ Test(attach, a_foreign_filter_at_flowtiers_priority_is_refused_without_force)
 	sh("bpftool -j prog show pinned %s | grep -o '\"id\":[0-9]*' | cut -d: -f2", path);
 	id = atoi(out);
 	cr_assert_eq(
-		run(out, sizeof(out), "%s " FT_BIN " load --pin-dir %s -i %s", in_a, pin, if_a), 2);
+		ft_run(out, sizeof(out), "%s " FT_BIN " load --pin-dir %s -i %s", in_a, pin, if_a),
+		2);
 	snprintf(want, sizeof(want),
 		 "flowtier: error: cannot attach TC to '%s': the egress filter at flowtier's "
 		 "priority and handle (0x4654) runs program %d ('ft_tc_ingress') that flowtier did "
@@ -623,8 +608,8 @@ Test(attach, a_second_controller_on_the_same_interface_or_socket_is_refused)
 
 	start_controller("");
 	/* Another pin dir, the same socket: refused before anything is loaded. */
-	cr_assert_eq(run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s-2 -i %s --socket %s",
-			 in_a, pin, if_a, sock),
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s-2 -i %s --socket %s",
+			    in_a, pin, if_a, sock),
 		     2);
 	snprintf(want, sizeof(want),
 		 "flowtier: error: another flowtier controller answers on %s (stop it first, or "
@@ -632,9 +617,9 @@ Test(attach, a_second_controller_on_the_same_interface_or_socket_is_refused)
 		 sock);
 	cr_assert_str_eq(out, want);
 	/* Another pin dir and socket, the same interface: its XDP program is not this one's. */
-	cr_assert_eq(run(out, sizeof(out),
-			 "%s " FT_BIN " run --conns 1024 --pin-dir %s-2 -i %s --socket %s-2", in_a,
-			 pin, if_a, sock),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " run --conns 1024 --pin-dir %s-2 -i %s --socket %s-2",
+			    in_a, pin, if_a, sock),
 		     2);
 	cr_assert(strstr(out, "flowtier: error: cannot attach XDP to '") &&
 			  strstr(out, ", 'ft_xdp') is attached; use --force to replace it\n"),

@@ -52,28 +52,6 @@ static void sh(const char *fmt, ...)
 	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
 }
 
-/* Runs a command; returns its exit status and its output (stdout + stderr). */
-static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f);
-	n = fread(out, 1, cap - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /*
  * The NIC loaded and pinned, in a private namespace (gone with the test's
  * process) holding two veth pairs whose ends stand for its host and sink
@@ -858,17 +836,17 @@ Test(e2e, real_packets_are_dropped_redirected_or_passed_and_counted_exactly, .ti
 	struct seen s;
 
 	testbed();
-	cr_assert_eq(run(out, sizeof(out),
-			 EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink n2 "
-				 "--host-mac 02:00:00:00:0a:01 --sink-mac 02:00:00:00:0b:01 "
-				 "--capacity 4 --pin-dir %s",
-			 ns[NIC], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink n2 "
+				    "--host-mac 02:00:00:00:0a:01 --sink-mac 02:00:00:00:0b:01 "
+				    "--capacity 4 --pin-dir %s",
+			    ns[NIC], pin_dir),
 		     0, "%s", out);
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " pass --netns %s --dev h0 --pin-dir %s",
-			 ns[HOST], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " pass --netns %s --dev h0 --pin-dir %s",
+			    ns[HOST], pin_dir),
 		     0, "%s", out);
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " pass --netns %s --dev s0 --pin-dir %s",
-			 ns[SINK], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " pass --netns %s --dev s0 --pin-dir %s",
+			    ns[SINK], pin_dir),
 		     0, "%s", out);
 	o.pin_dir = pin_dir;
 	cr_assert_eq(ft_hw_emu_open(&hw, &o), 0);
@@ -939,7 +917,7 @@ Test(e2e, real_packets_are_dropped_redirected_or_passed_and_counted_exactly, .ti
 	cr_assert_eq(st.to_host, 3 + 2);
 	cr_assert_eq(st.tcp_control, 2);
 	cr_assert_eq(st.no_port + st.unparsed, 0);
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " stats --pin-dir %s", pin_dir), 0);
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " stats --pin-dir %s", pin_dir), 0);
 	cr_assert_str_eq(out, "rx 21\ndropped 5\nredirected 11\nto_host 5\nno_port 0\n"
 			      "tcp_control 2\nunparsed 0\n");
 	close(host_fd);
@@ -947,15 +925,15 @@ Test(e2e, real_packets_are_dropped_redirected_or_passed_and_counted_exactly, .ti
 	hw->ops->close(hw);
 	hw = NULL;
 
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " detach --netns %s --dev n0 --pin-dir %s",
-			 ns[NIC], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " detach --netns %s --dev n0 --pin-dir %s",
+			    ns[NIC], pin_dir),
 		     0, "%s", out);
 	cr_assert_eq(access(pin_dir, F_OK), -1, "the pins are gone");
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " detach --netns %s --dev h0", ns[HOST]), 0,
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " detach --netns %s --dev h0", ns[HOST]), 0,
 		     "%s", out);
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " detach --netns %s --dev h0", ns[HOST]), 1);
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " detach --netns %s --dev h0", ns[HOST]), 1);
 	cr_assert(strstr(out, "no XDP program on 'h0': nothing to detach"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), "ip -n %s link show n0 | grep -c xdp", ns[NIC]), 1,
+	cr_assert_eq(ft_run(out, sizeof(out), "ip -n %s link show n0 | grep -c xdp", ns[NIC]), 1,
 		     "no XDP program left on n0: %s", out);
 }
 
@@ -964,48 +942,49 @@ Test(e2e, the_tool_refuses_bad_input_and_leaves_nothing_behind)
 	char out[4096];
 
 	testbed();
-	cr_assert_eq(run(out, sizeof(out),
-			 EMU_BIN " attach --dev n0 --to-host n1 --to-sink n2 "
-				 "--capacity 0"),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    EMU_BIN " attach --dev n0 --to-host n1 --to-sink n2 "
+				    "--capacity 0"),
 		     2);
 	cr_assert(strstr(out, "bad --capacity '0': give a number of rules, 1 to 65536"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " attach --dev n0"), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " attach --dev n0"), 2);
 	cr_assert(strstr(out, "attach needs --to-host and --to-sink"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), EMU_BIN " frob"), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), EMU_BIN " frob"), 2);
 	cr_assert(strstr(out, "unknown command 'frob'"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out),
-			 EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink nope "
-				 "--pin-dir %s",
-			 ns[NIC], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink nope "
+				    "--pin-dir %s",
+			    ns[NIC], pin_dir),
 		     1);
 	cr_assert(strstr(out, "no interface 'nope' in namespace"), "%s", out);
 	cr_assert_eq(access(pin_dir, F_OK), -1, "nothing pinned");
-	cr_assert_eq(run(out, sizeof(out),
-			 EMU_BIN " attach --netns fte-absent-%d --dev n0 --to-host n1 --to-sink n2 "
-				 "--pin-dir %s",
-			 getpid(), pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    EMU_BIN
+			    " attach --netns fte-absent-%d --dev n0 --to-host n1 --to-sink n2 "
+			    "--pin-dir %s",
+			    getpid(), pin_dir),
 		     1);
 	cr_assert(strstr(out, "cannot open network namespace"), "%s", out);
 	/* A program of someone else's on the port: refused, and it stays. */
-	cr_assert_eq(run(out, sizeof(out),
-			 EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink n2 "
-				 "--pin-dir %s",
-			 ns[NIC], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink n2 "
+				    "--pin-dir %s",
+			    ns[NIC], pin_dir),
 		     0, "%s", out);
-	cr_assert_eq(run(out, sizeof(out),
-			 EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink n2 "
-				 "--pin-dir %s-2",
-			 ns[NIC], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    EMU_BIN " attach --netns %s --dev n0 --to-host n1 --to-sink n2 "
+				    "--pin-dir %s-2",
+			    ns[NIC], pin_dir),
 		     1);
 	cr_assert(strstr(out, "cannot attach XDP to 'n0'") &&
 			  strstr(out, "another XDP program is attached"),
 		  "%s", out);
 	snprintf(out, sizeof(out), "%s-2", pin_dir);
 	cr_assert_eq(access(out, F_OK), -1, "the failed attach unpinned what it pinned");
-	cr_assert_eq(run(out, sizeof(out),
-			 EMU_BIN " attach --netns %s --dev n0 --to-host n1 "
-				 "--to-sink n2 --pin-dir %s",
-			 ns[NIC], pin_dir),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    EMU_BIN " attach --netns %s --dev n0 --to-host n1 "
+				    "--to-sink n2 --pin-dir %s",
+			    ns[NIC], pin_dir),
 		     1);
 	cr_assert(strstr(out, "already loaded under"), "%s", out);
 }

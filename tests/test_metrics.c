@@ -781,28 +781,6 @@ static void cli_fini(void)
 		fprintf(stderr, "cannot run: %s\n", cmd);
 }
 
-/* Runs a shell command; its exit status, and its stdout and stderr in out. */
-static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f);
-	n = fread(out, 1, cap - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static char out[1 << 20];
 
 /* A 64-byte UDP/IPv4 frame 198.18.0.1:1000 -> 198.18.0.2:53, for bpftool's data_in. */
@@ -828,22 +806,23 @@ static void write_frame(const char *path)
 Test(cli, flowtier_metrics_passes_promtool_with_the_exact_counts, .init = cli_init,
      .fini = cli_fini)
 {
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", pin), 0, "%s",
-		     out);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", pin), 0,
+		     "%s", out);
 	write_frame(strcat(strcpy((char[128]){ 0 }, tmp), "/frame"));
-	cr_assert_eq(run(out, sizeof(out),
-			 "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s/frame repeat 5",
-			 pin, tmp),
-		     0, "%s", out);
-	cr_assert_eq(run(out, sizeof(out),
-			 FT_BIN " metrics --pin-dir %s --metrics-top 3 > %s/metrics.prom", pin,
-			 tmp),
+	cr_assert_eq(
+		ft_run(out, sizeof(out),
+		       "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s/frame repeat 5",
+		       pin, tmp),
+		0, "%s", out);
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    FT_BIN " metrics --pin-dir %s --metrics-top 3 > %s/metrics.prom", pin,
+			    tmp),
 		     0, "%s", out);
 	cr_assert_str_eq(out, "", "nothing on stderr");
-	cr_assert_eq(run(out, sizeof(out), "promtool check metrics < %s/metrics.prom", tmp), 0,
+	cr_assert_eq(ft_run(out, sizeof(out), "promtool check metrics < %s/metrics.prom", tmp), 0,
 		     "%s", out);
 	cr_assert_str_eq(out, "", "promtool has no complaint");
-	cr_assert_eq(run(out, sizeof(out), "cat %s/metrics.prom", tmp), 0);
+	cr_assert_eq(ft_run(out, sizeof(out), "cat %s/metrics.prom", tmp), 0);
 	has_line(out, "flowtier_flow_packets{direction=\"original\",verdict=\"pass\",tier="
 		      "\"software\"} 5");
 	has_line(out, "flowtier_flow_bytes{direction=\"original\",verdict=\"pass\",tier="
@@ -868,18 +847,18 @@ Test(cli, flowtier_metrics_without_a_datapath_or_with_bad_flags_says_so, .init =
 {
 	char want[256];
 
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " metrics --pin-dir %s", pin), 1);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " metrics --pin-dir %s", pin), 1);
 	snprintf(want, sizeof(want),
 		 "flowtier: error: cannot open %s/ft_config: No such file or directory (is the "
 		 "datapath loaded? run 'flowtier load')\n",
 		 pin);
 	cr_assert_str_eq(out, want);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " metrics --metrics-top 1001"), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " metrics --metrics-top 1001"), 2);
 	cr_assert_str_eq(out,
 			 "flowtier: error: bad value '1001' for --metrics-top: expected a "
 			 "whole number from 0 to 1000\nusage: flowtier metrics [--pin-dir DIR] "
 			 "[--metrics-top N]\n");
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " metrics extra"), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " metrics extra"), 2);
 	cr_assert_str_eq(out, "flowtier: error: unexpected argument 'extra'\nusage: flowtier "
 			      "metrics [--pin-dir DIR] [--metrics-top N]\n");
 }

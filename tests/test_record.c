@@ -175,28 +175,6 @@ Test(record, simulate_replays_the_recorded_trace)
 	cr_assert_eq(res[0].hw_packets, 0);
 }
 
-/* Runs a shell command; returns its exit status and its output (stdout + stderr). */
-static int run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t cap, const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f);
-	n = fread(out, 1, cap - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static char out[1 << 16];
 
 static void read_file(const char *p, char *buf, size_t cap)
@@ -250,13 +228,13 @@ Test(record, the_command_records_what_bpftool_sends_while_it_runs)
 
 	snprintf(frame, sizeof(frame), "/tmp/ftb-record-frame-%d", getpid());
 	write_frame(frame);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", pin), 0, "%s",
-		     out);
-	cr_assert_eq(run(out, sizeof(out),
-			 "(" FT_BIN " record --pin-dir %s --interval 0.5 --duration 2 --out %s &"
-			 " sleep 0.6; bpftool prog run pinned %s/ft_xdp data_in %s repeat 7"
-			 " >/dev/null; wait $!)",
-			 pin, path, pin, frame),
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", pin), 0,
+		     "%s", out);
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "(" FT_BIN " record --pin-dir %s --interval 0.5 --duration 2 --out %s &"
+			    " sleep 0.6; bpftool prog run pinned %s/ft_xdp data_in %s repeat 7"
+			    " >/dev/null; wait $!)",
+			    pin, path, pin, frame),
 		     0, "%s", out);
 	unlink(frame);
 	cr_assert(strstr(out, "recorded 4 intervals of 0.5 s, 1 lines, into"), "%s", out);
@@ -279,18 +257,19 @@ Test(record, the_command_records_what_bpftool_sends_while_it_runs)
 
 Test(record, bad_flags_exit_2_with_a_clear_message)
 {
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " record --interval 0 --out %s", path), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " record --interval 0 --out %s", path), 2);
 	cr_assert(strstr(out, "bad value '0' for --interval: expected seconds from 0.1 to 3600"),
 		  "%s", out);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " record --interval 1"), 2);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " record --interval 1"), 2);
 	cr_assert(strstr(out, "record needs --out FILE, where the trace goes"), "%s", out);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " record --interval 1 --duration 100000 --out %s",
-			 path),
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    FT_BIN " record --interval 1 --duration 100000 --out %s", path),
 		     2);
 	cr_assert(strstr(out, "--duration 100000 / --interval 1: from 1 to 86400 intervals, not "
 			      "100000"),
 		  "%s", out);
-	cr_assert_eq(run(out, sizeof(out), FT_BIN " record --out %s --pin-dir %s", path, pin), 1);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " record --out %s --pin-dir %s", path, pin),
+		     1);
 	cr_assert(strstr(out, "is the datapath loaded? run 'flowtier load'"), "%s", out);
 	cr_assert_eq(access(path, F_OK), -1, "nothing written when the table is not there");
 }
