@@ -403,6 +403,7 @@ ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg, const str
 	struct ft_pick_pair *pp = bpf_map_lookup_elem(&ft_picks, &zero);
 	struct ft_pick *pk = pp ? pp->pk : NULL;
 	struct ft_bucket *b;
+	__u32 m;
 	int w;
 
 	if (!pk)
@@ -423,7 +424,10 @@ ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg, const str
 		w = ft_pick_worse(&pk[0], &pk[1]) ? 0 : 1;
 		b = pl->b[w];
 		pk[w].free = pk[w].victim & (FT_SLOTS - 1);
-		ft_slot_free(b, pk[w].free, b->slot[pk[w].free & (FT_SLOTS - 1)].meta);
+		m = b->slot[pk[w].free & (FT_SLOTS - 1)].meta;
+		/* Tag 0: a sweeper freed it since the pick, and uncounted it already. */
+		if (FT_META_TAG(m))
+			ft_slot_free(b, pk[w].free, m);
 		st->evicted[pk[w].victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
 	}
 	st->created++;

@@ -305,6 +305,28 @@ Test(conntrack, a_full_bucket_of_established_entries_evicts_the_least_recently_s
 	cr_assert_eq(ft_stats_of(&dp).evicted[FT_EVICT_NOT_ESTABLISHED], 0);
 }
 
+/*
+ * A newcomer of another zone takes the victim's slot, not its count: the
+ * victim's zone loses one connection and the newcomer's zone gains one.
+ */
+Test(conntrack, an_eviction_across_zones_moves_one_count_between_them)
+{
+	const int est[FT_SLOTS] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+	struct ft_spec newcomer = udp_flow(32), first = udp_flow(10);
+
+	ft_test_load(&dp, 8 * libbpf_num_possible_cpus(), 1, 2);
+	fill_bucket(est);
+	newcomer.nvlan = 1;
+	newcomer.vlan_id[0] = 100;
+	ft_send(&dp, FT_T_XDP, &newcomer);
+
+	cr_assert_null(ft_find(&dp, &first, 0, NULL, NULL, NULL), "the oldest went");
+	cr_assert_not_null(ft_find(&dp, &newcomer, 100, NULL, NULL, NULL));
+	cr_assert_eq(ft_stats_of(&dp).evicted[FT_EVICT_LRU], 1);
+	cr_assert_eq(dp.zones[0].count, FT_SLOTS - 1);
+	cr_assert_eq(dp.zones[100].count, 1);
+}
+
 /* Bucket index of each of n flows. */
 static void buckets_of(int n, __u32 *out)
 {
