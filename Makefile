@@ -47,13 +47,29 @@ EMU_NIC_SRCS := $(wildcard tools/emu-nic/*.c)
 $(OUT)/emu-nic: $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c tools/emu-nic/nic.h $(USER_HDRS) $(OUT)/emu_nic.skel.h $(OUT)/flowtier.skel.h
 	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itools/emu-nic $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c -o $@ $(LIBS)
 
-# Its test loads the NIC with the loader's code.
-$(OUT)/tests/test_emu_nic: tests/test_emu_nic.c tests/ft_test.h tests/ft_test.c $(EMU_NIC_SRCS) tools/emu-nic/nic.h $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h $(OUT)/emu_nic.skel.h | $(OUT)/tests
-	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests -Itools/emu-nic $< tests/ft_test.c tools/emu-nic/nic.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
+# Tests are built with AddressSanitizer and UndefinedBehaviorSanitizer. The
+# controller's code and the test harness are compiled once, into $(OUT)/san,
+# and linked into every test.
+SAN_OBJS := $(patsubst user/%.c,$(OUT)/san/%.o,$(USER_SRCS)) $(OUT)/san/ft_test.o
 
-# Tests are built with AddressSanitizer and UndefinedBehaviorSanitizer.
-$(OUT)/tests/%: tests/%.c tests/ft_test.h $(wildcard tests/*.c) $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/tests
-	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< tests/ft_test.c $(USER_SRCS) -o $@ $(LIBS) -lcriterion
+$(OUT)/san:
+	mkdir -p $@
+
+$(OUT)/san/%.o: user/%.c $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/san
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -c $< -o $@
+
+$(OUT)/san/ft_test.o: tests/ft_test.c tests/ft_test.h $(USER_HDRS) $(OUT)/flowtier.skel.h | $(OUT)/san
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests -c $< -o $@
+
+$(OUT)/san/emu_nic_loader.o: tools/emu-nic/nic.c tools/emu-nic/nic.h $(USER_HDRS) $(OUT)/emu_nic.skel.h | $(OUT)/san
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itools/emu-nic -c $< -o $@
+
+# Its test loads the NIC with the loader's code.
+$(OUT)/tests/test_emu_nic: tests/test_emu_nic.c tests/ft_test.h tools/emu-nic/nic.h $(SAN_OBJS) $(OUT)/san/emu_nic_loader.o | $(OUT)/tests
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests -Itools/emu-nic $< $(SAN_OBJS) $(OUT)/san/emu_nic_loader.o -o $@ $(LIBS) -lcriterion
+
+$(OUT)/tests/%: tests/%.c tests/ft_test.h $(SAN_OBJS) | $(OUT)/tests
+	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< $(SAN_OBJS) -o $@ $(LIBS) -lcriterion
 
 # The tc flower backend's check inside the VM (tests/vm/run.sh).
 TC_CHECK_SRCS := user/hw_tc.c user/tc_flower.c user/tc_cap.c user/hw.c
@@ -62,7 +78,7 @@ $(OUT)/ft-tc-check: tests/vm/tc_check.c $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
 
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS)
+	$(MAKE) -j$$(nproc) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS)
 	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm \
 		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/vm/run.sh
 
