@@ -69,7 +69,7 @@ METRICS_SERVE := $(OUT)/tests/ft-metrics-serve -i @IFACE@ --pin-dir @PIN@ --metr
 
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS) $(OUT)/tests/ft-metrics-serve
+	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check gen $(TEST_BINS) $(OUT)/tests/ft-metrics-serve
 	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm FT_METRICS_SERVE='$(METRICS_SERVE)' \
 		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/vm/run.sh
 

@@ -83,7 +83,7 @@ tc_rules() { # $1: with counters (1) or not (0); stdin: tc -s filter show
 	END { flush() }'
 }
 
-for s in filters-idle tc-during-1 tc-during-2 offload-during tc-during gen offload-1 tc-1 flows \
+for s in filters-idle tc-during-1 status-before-shift tc-during-2 offload-during tc-during gen offload-1 tc-1 flows \
 	status-1 truth offload-2 tc-2 status-2 unload tc-3 tc-3-egress; do
 	tr -d '\r' <"$LOG" | grep -q -x "FTV-END $s" || fail "the console has no section '$s' (console: $LOG)"
 done
@@ -134,9 +134,12 @@ echo "vm: flows: all $(wc -l <"$TMP/truth") flow directions count exactly what f
 # Out of resources was reached, and the shift swapped rules.
 tr -d '\r' <"$LOG" | grep -q "offload: ftva is out of resources at $CAP rules: flowtier test capacity reached" ||
 	fail "the controller never ran out of resources at $CAP rules"
-swaps=$(sect status-1 | sed -n 's/.*"swaps":\([0-9]*\).*/\1/p')
-[ "${swaps:-0}" -gt 0 ] || fail "no swap after the shift: $(sect status-1)"
-echo "vm: flows: out of resources at $CAP rules, then $swaps swaps after the shift ($(sect status-1 | sed 's/.*"devices":\[{//; s/}.*//'))"
+swaps() { sect "$1" | sed -n 's/.*"swaps":\([0-9]*\).*/\1/p'; }
+before=$(swaps status-before-shift)
+after=$(swaps status-1)
+[ -n "$before" ] && [ -n "$after" ] || fail "no offload status: $(sect status-before-shift) $(sect status-1)"
+[ "$after" -gt "$before" ] || fail "no swap after the shift: $before swaps before it, $after after"
+echo "vm: flows: out of resources at $CAP rules, then $((after - before)) swaps after the shift ($(sect status-1 | sed 's/.*"devices":\[{//; s/}.*//'))"
 
 # A restarted controller adopts the rules: same handles, cookies, counters; nothing added.
 sect offload-2 | offload_rules 1 >"$TMP/o2"

@@ -12,6 +12,8 @@
 #                before it stops the datapath from loading on Debian 12)
 #   FT_TC_CHECK  the tc backend's check (ft-tc-check next to flowtier)
 #   FT_GEN       the traffic generator (ft-gen next to flowtier; ft-sink beside it)
+#   FT_VM_TIMEOUT seconds the VM may run before it counts as hung (420; a
+#                whole run takes about 50 s here)
 set -eu
 
 BIN=${1:?usage: tests/vm/run.sh path/to/flowtier}
@@ -21,7 +23,7 @@ TC_CHECK=${FT_TC_CHECK:-$(dirname "$BIN")/ft-tc-check}
 GEN=${FT_GEN:-$(dirname "$BIN")/ft-gen}
 SINK=$(dirname "$GEN")/ft-sink
 HERE=$(cd "$(dirname "$0")" && pwd)
-TIMEOUT=420
+TIMEOUT=${FT_VM_TIMEOUT:-420}
 
 fail() {
 	echo "vm: $*" >&2
@@ -133,7 +135,7 @@ rc=0
 timeout "$TIMEOUT" qemu-system-x86_64 -m 1024 -smp 2 -cpu max -nographic -no-reboot \
 	-kernel "$KERNEL" -initrd "$CACHE/initramfs.gz" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null >"$LOG" 2>&1 || rc=$?
-[ "$rc" -ne 124 ] || fail "the VM did not finish within ${TIMEOUT} s (console: $LOG)"
+[ "$rc" -ne 124 ] || fail "the VM did not finish within ${TIMEOUT} s; last step begun: '$(tr -d '\r' <"$LOG" | grep -a -E '^(FT_|FTV-BEGIN|tc-check: )' | tail -n1)' (console: $LOG)"
 grep -a -q 'FT_KERNEL=' "$LOG" || fail "the VM did not reach userspace (qemu exit $rc, console: $LOG)"
 
 echo "vm: kernel $(grep -a -o 'FT_KERNEL=[^[:space:]]*' "$LOG" | cut -d= -f2)"

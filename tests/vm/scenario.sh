@@ -85,6 +85,7 @@ section filters-idle $TC filter show dev ftva ingress
 GEN=$!
 sleep 5
 section tc-during-1 $TC -s filter show dev ftva ingress
+section status-before-shift $FT status --json --socket $SOCK
 sleep 1
 section tc-during-2 $TC -s filter show dev ftva ingress
 # The controller's rules and the kernel's, at a moment the controller did not
