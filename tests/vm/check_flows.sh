@@ -83,7 +83,7 @@ tc_rules() { # $1: with counters (1) or not (0); stdin: tc -s filter show
 	END { flush() }'
 }
 
-for s in filters-idle tc-during-1 status-before-shift tc-during-2 offload-during tc-during gen offload-1 tc-1 flows \
+for s in filters-idle tc-during-1 status-before-shift tc-during-2 status-after-shift offload-during tc-during gen offload-1 tc-1 flows \
 	status-1 truth offload-2 tc-2 status-2 unload tc-3 tc-3-egress; do
 	tr -d '\r' <"$LOG" | grep -q -x "FTV-END $s" || fail "the console has no section '$s' (console: $LOG)"
 done
@@ -119,7 +119,8 @@ diff "$TMP/o1" "$TMP/t1" >"$TMP/diff" ||
 [ "$(sect tc-1 | grep -c 'bpf .*ft_tc_ingress')" = 1 ] || fail "flowtier's TC program is not in tc-1"
 echo "vm: flows: after traffic tc lists the controller's $(wc -l <"$TMP/t1") rules, counters equal"
 
-# flowtier's counters (software plus flower) against ft-gen's ground truth, every direction.
+# flowtier's counters (software plus flower) against ft-gen's ground truth, every direction,
+# across a controller restart in the middle of the traffic.
 sect truth | awk -F, '!/^#/ && $1 != "flow" {
 	print $4, $5, $6, $7, $10, $11; print $5, $4, $7, $6, $12, $13 }' | sort >"$TMP/truth"
 sect flows | json_lines | awk '{
@@ -136,10 +137,10 @@ tr -d '\r' <"$LOG" | grep -q "offload: ftva is out of resources at $CAP rules: f
 	fail "the controller never ran out of resources at $CAP rules"
 swaps() { sect "$1" | sed -n 's/.*"swaps":\([0-9]*\).*/\1/p'; }
 before=$(swaps status-before-shift)
-after=$(swaps status-1)
-[ -n "$before" ] && [ -n "$after" ] || fail "no offload status: $(sect status-before-shift) $(sect status-1)"
+after=$(swaps status-after-shift)
+[ -n "$before" ] && [ -n "$after" ] || fail "no offload status: $(sect status-before-shift) $(sect status-after-shift)"
 [ "$after" -gt "$before" ] || fail "no swap after the shift: $before swaps before it, $after after"
-echo "vm: flows: out of resources at $CAP rules, then $((after - before)) swaps after the shift ($(sect status-1 | sed 's/.*"devices":\[{//; s/}.*//'))"
+echo "vm: flows: out of resources at $CAP rules, then $((after - before)) swaps after the shift ($(sect status-after-shift | sed 's/.*"devices":\[{//; s/}.*//'))"
 
 # A restarted controller adopts the rules: same handles, cookies, counters; nothing added.
 sect offload-2 | offload_rules 1 >"$TMP/o2"

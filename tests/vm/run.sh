@@ -94,6 +94,10 @@ build_initramfs() {
 	mkdir -p "$root/usr/sbin"
 	copy_with_libs "$root" "$(command -v tc)" /usr/sbin/tc
 	copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
+	# Optional: the veths' own counters, to tell a frame the veth dropped from one flowtier missed.
+	if command -v ethtool >/dev/null; then
+		copy_with_libs "$root" "$(command -v ethtool)" /usr/sbin/ethtool
+	fi
 	for m in $MODULES; do
 		[ -f "$moddir/kernel/$m" ] || fail "the kernel package has no $m"
 		cp "$moddir/kernel/$m" "$root/modules/"
