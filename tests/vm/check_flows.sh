@@ -84,7 +84,7 @@ tc_rules() { # $1: with counters (1) or not (0); stdin: tc -s filter show
 }
 
 for s in filters-idle tc-during-1 status-before-shift tc-during-2 status-after-shift offload-during tc-during gen offload-1 tc-1 flows \
-	status-1 truth offload-2 tc-2 status-2 unload tc-3 tc-3-egress; do
+	status-1 truth offload-2 tc-2 status-2 unload tc-3 tc-3-egress pins-after-unload; do
 	tr -d '\r' <"$LOG" | grep -q -x "FTV-END $s" || fail "the console has no section '$s' (console: $LOG)"
 done
 
@@ -160,4 +160,5 @@ echo "vm: flows: the restarted controller adopted the $(wc -l <"$TMP/o2") rules:
 # unload leaves nothing of flowtier's on the interface.
 [ -z "$(sect tc-3)" ] && [ -z "$(sect tc-3-egress)" ] ||
 	fail "filters left after 'flowtier unload': $(sect tc-3) $(sect tc-3-egress)"
-echo "vm: flows: after 'flowtier unload' no filter is left on ftva ($(sect unload | tr '\n' ' '))"
+[ -z "$(sect pins-after-unload)" ] || fail "pins left after 'flowtier unload': $(sect pins-after-unload)"
+echo "vm: flows: after 'flowtier unload' no filter and no pin is left on ftva ($(sect unload | tr '\n' ' '))"

@@ -131,4 +131,5 @@ section run-log cat /run/ftv-run.log
 section unload $FT unload --pin-dir $PIN
 section tc-3 $TC filter show dev ftva ingress
 section tc-3-egress $TC filter show dev ftva egress
+section pins-after-unload sh -c "[ ! -e $PIN ] || ls -A $PIN"
 echo "FTV_EXIT=0"
