@@ -78,7 +78,7 @@ $(OUT)/ft-tc-check: tests/vm/tc_check.c $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
 
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) -j$$(nproc) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS)
+	$(MAKE) -j$$(nproc) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check gen $(TEST_BINS)
 	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm \
 		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/vm/run.sh
 

@@ -192,6 +192,23 @@ Test(attach, generic_mode_on_request_and_tc_ingress_counts_where_no_xdp_runs)
 	cr_assert_eq(stats_sum().packets[FT_HOOK_TC_INGRESS], 0);
 }
 
+/* off: TC only, so that tc flower rules (prio 15/16) see the packets before flowtier does. */
+Test(attach, xdp_mode_off_attaches_tc_only_and_takes_flowtiers_xdp_off)
+{
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s", in_a, pin, if_a);
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s --xdp-mode off", in_a, pin, if_a);
+	cr_assert(strstr(out, "': XDP off, TC ingress and egress\n"), "%s", out);
+	sh("ip -n %s link show dev %s", ns_a, if_a);
+	cr_assert_null(strstr(out, "xdp"), "%s", out);
+	sh("%s tc filter show dev %s ingress", in_a, if_a);
+	cr_assert(strstr(out, "pref 18004 bpf chain 0 handle 0x4654 ft_tc_ingress"), "%s", out);
+	udp_send(40002, 5);
+	expect_udp_flow(40002, 5, "/nonexistent");
+	cr_assert_eq(stats_sum().packets[FT_HOOK_XDP], 0);
+	/* The 5 datagrams and B's ARP request for 198.18.0.1. */
+	cr_assert_eq(stats_sum().packets[FT_HOOK_TC_INGRESS], 6);
+}
+
 Test(attach, unload_i_leaves_nothing_and_keeps_the_filters_of_others)
 {
 	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s", in_a, pin, if_a);
@@ -312,7 +329,7 @@ Test(attach, bad_flag_values_are_refused_with_exit_status_2)
 			    if_a),
 		     2);
 	cr_assert(strstr(out, "flowtier: error: bad value 'turbo' for --xdp-mode: expected native, "
-			      "generic or skb\n"),
+			      "generic, skb or off\n"),
 		  "%s", out);
 	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " run --pin-dir %s -i %s --interval 0",
 			    in_a, pin, if_a),

@@ -10,6 +10,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
+#include "bpffs.h"
+#include "hw_base.h"
 #include "hw_sim.h"
 #include "offload.h"
 
@@ -725,4 +730,67 @@ Test(offload, restart_deletes_a_rule_whose_id_now_names_another_connection)
 	ft_offload_tier(w.m, w.f[1].id, &hp, NULL);
 	cr_assert_eq(hp, 0);
 	world_end();
+}
+
+/* A restarted manager: the previous one's memory is gone, the NIC and fd (when >= 0) stay. */
+static void restart_with(int fd, const struct ft_offload_flow *list, size_t n)
+{
+	__u32 ifs[] = { IF_A };
+
+	ft_offload_free(w.m);
+	cr_assert_eq(ft_offload_new(&w.m, &w.cfg, ft_hw_sim_hw(w.sim)), 0);
+	if (fd >= 0)
+		ft_offload_set_base(w.m, fd);
+	cr_assert_eq(ft_offload_adopt(w.m, ifs, 1, list, n, w.now), 0);
+}
+
+Test(offload, counters_of_deleted_rules_survive_a_restart_through_the_pinned_map)
+{
+	char dir[64], path[96];
+	__u64 hp, hb, p, b;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/ftv-base-%d", getpid());
+	snprintf(path, sizeof(path), "%s/%s", dir, FT_MAP_HW_BASE);
+	cr_assert_eq(ft_bpffs_prepare(dir), 0);
+	fd = ft_hw_base_open(dir);
+	cr_assert_geq(fd, 0);
+	world_new(8, 0);
+	world_start();
+	ft_offload_set_base(w.m, fd);
+	add_flow(1000);
+	add_flow(2000);
+	steps(3);
+	cr_assert_eq(in_hw(), 0x3);
+	/* Both close: their rules leave with final counters; they keep sending to software. */
+	w.f[0].state = w.f[1].state = FT_STATE_CLOSING;
+	steps(2);
+	cr_assert_eq(in_hw(), 0);
+	assert_exact();
+	ft_hw_base_get(fd, w.f[0].id, &p, &b);
+	/* Installed by the 1st tick, its rule counted seconds 2 and 3, and 4 (closing) until
+	 * that tick deleted it. */
+	cr_assert_eq(p, 3 * 1000, "%llu", (unsigned long long)p);
+	cr_assert_eq(b, 3 * 1000 * PKT_SIZE);
+
+	/* Flow 1 ended during the restart: only flow 0 is listed. */
+	struct ft_offload_flow list[1] = { w.f[0] };
+
+	restart_with(fd, list, 1);
+	cr_assert_eq(ft_offload_tier(w.m, w.f[0].id, &hp, &hb), FT_TIER_SOFTWARE);
+	cr_assert_eq(w.f[0].sw_packets + hp, w.sent[0], "%llu + %llu != %llu",
+		     (unsigned long long)w.f[0].sw_packets, (unsigned long long)hp,
+		     (unsigned long long)w.sent[0]);
+	cr_assert_eq(w.f[0].sw_bytes + hb, w.sent[0] * PKT_SIZE);
+	ft_hw_base_get(fd, w.f[1].id, &p, &b);
+	cr_assert_eq(p + b, 0, "a gone flow's counters are dropped");
+
+	/* Without the map (the old behaviour) the restart forgets them. */
+	restart_with(-1, list, 1);
+	ft_offload_tier(w.m, w.f[0].id, &hp, NULL);
+	cr_assert_eq(hp, 0);
+	world_end();
+	close(fd);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(rmdir(dir), 0);
 }

@@ -54,6 +54,7 @@ enum flaw {
 	F_NO_TCP_FLAGS,
 	/* counters */
 	F_PKT64,
+	F_SW_PART, /* 400 of the 1000 packets counted in hardware, 600 by software flower */
 };
 
 struct spec {
@@ -86,6 +87,8 @@ static void put_stats(struct nlmsghdr *nlh, enum flaw f)
 
 	if (f == F_PKT64)
 		b.packets = (__u32)PKTS_BIG;
+	if (f == F_SW_PART)
+		hw = (struct gnet_stats_basic){ .bytes = 400 * 64, .packets = 400 };
 	mnl_attr_put(nlh, TCA_STATS_BASIC, f == F_BASIC_LEN8 ? 8 : sizeof(b), &b);
 	if (f == F_PKT64)
 		mnl_attr_put_u64(nlh, TCA_STATS_PKT64, PKTS_BIG);
@@ -293,7 +296,19 @@ Test(reply, packets_past_2_to_the_32_come_from_pkt64)
 
 	cr_assert_eq(parse(&s, &st), 1);
 	cr_expect_eq(st.packets, PKTS_BIG);
-	cr_expect_eq(st.bytes, BYTES);
+	/* BASIC_HW's PKT64 (99) tells the hardware part: the rest gets its Ethernet headers */
+	cr_expect_eq(st.bytes, BYTES + 14 * (PKTS_BIG - 99));
+}
+
+/* Software flower counts from the network header; flowtier counts whole frames. */
+Test(reply, software_flower_bytes_get_their_ethernet_headers_back)
+{
+	struct spec s = { 4, IPPROTO_UDP, FT_VERDICT_DROP, 0, 0x10, F_SW_PART };
+	struct ft_hw_stat st;
+
+	cr_assert_eq(parse(&s, &st), 1);
+	cr_expect_eq(st.packets, PACKETS);
+	cr_expect_eq(st.bytes, BYTES + 14 * 600);
 }
 
 Test(reply, a_rule_built_by_flowtier_parses_back_to_itself)

@@ -41,8 +41,10 @@ int ft_xdp_mode_parse(const char *s, enum ft_xdp_mode *mode)
 		*mode = FT_XDP_MODE_NATIVE;
 	else if (!strcmp(s, "generic") || !strcmp(s, "skb"))
 		*mode = FT_XDP_MODE_GENERIC;
+	else if (!strcmp(s, "off"))
+		*mode = FT_XDP_MODE_OFF;
 	else {
-		pr_err("bad value '%s' for --xdp-mode: expected native, generic or skb\n", s);
+		pr_err("bad value '%s' for --xdp-mode: expected native, generic, skb or off\n", s);
 		return -EINVAL;
 	}
 	return 0;
@@ -520,7 +522,10 @@ static int ft_attach_one(const struct ft_att *a, const struct ft_attach_opts *o,
 	if (err)
 		return err;
 	rec.netns_cookie = a->netns;
-	err = ft_xdp_attach(a, ifname, ifindex, o->xdp_mode, &rec);
+	if (o->xdp_mode == FT_XDP_MODE_OFF) /* XDP flowtier attached earlier goes */
+		err = ft_xdp_detach(ifname, ifindex, &rec);
+	else
+		err = ft_xdp_attach(a, ifname, ifindex, o->xdp_mode, &rec);
 	if (!err)
 		err = ft_rec_write(a, ifindex, &rec);
 	if (!err)
@@ -540,7 +545,7 @@ static int ft_attach_one(const struct ft_att *a, const struct ft_attach_opts *o,
 		ft_rec_write(a, ifindex, &rec); /* what did get attached, for the undo */
 	if (!err)
 		pr_info("attached to '%s': XDP %s, TC ingress and egress\n", ifname,
-			ft_attached_xdp_mode(&rec));
+			o->xdp_mode == FT_XDP_MODE_OFF ? "off" : ft_attached_xdp_mode(&rec));
 	return err;
 }
 
@@ -590,7 +595,7 @@ static int ft_attach_check(const struct ft_att *a, const struct ft_attach_opts *
 		err = ft_rec_read(a, ifindex[i], &rec);
 		if (!err)
 			err = ft_rec_check_netns(a, ifnames[i], ifindex[i], &rec);
-		if (!err)
+		if (!err && o->xdp_mode != FT_XDP_MODE_OFF) /* off leaves others' XDP alone */
 			err = ft_xdp_check_owner(ifnames[i], ifindex[i], &rec, o->force);
 		if (!err)
 			err = ft_tc_check_owner(ifnames[i], ifindex[i], &rec, o->force);

@@ -22,6 +22,9 @@ enum ft_xdp_mode {
 	FT_XDP_MODE_AUTO = 0, /* native, generic with a warning when the driver lacks it */
 	FT_XDP_MODE_NATIVE,
 	FT_XDP_MODE_GENERIC,
+	/* TC only: tc flower (software, or a NIC that offloads tc where XDP is unwanted) sees
+	 * packets before flowtier's TC ingress program; XDP would see them before flower. */
+	FT_XDP_MODE_OFF,
 };
 
 struct ft_attach_opts {
@@ -38,7 +41,7 @@ struct ft_attached {
 	struct ft_iface rec;
 };
 
-/* "native", "generic" or "skb"; -EINVAL after saying what is expected. */
+/* "native", "generic", "skb" or "off"; -EINVAL after saying what is expected. */
 int ft_xdp_mode_parse(const char *s, enum ft_xdp_mode *mode);
 
 /* ifname's ifindex; -ENODEV after naming the interface. */

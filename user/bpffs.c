@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpffs.h"
+#include "hw_base.h"
 #include "log.h"
 #include "flowtier/abi.h"
 #include "flowtier.skel.h"
@@ -115,6 +116,8 @@ int ft_bpffs_remove(const char *dir)
 		err = ft_unpin(dir, ft_pinned_maps[i], &removed);
 	for (size_t i = 0; !err && i < sizeof(ft_pinned_progs) / sizeof(ft_pinned_progs[0]); i++)
 		err = ft_unpin(dir, ft_pinned_progs[i], &removed);
+	if (!err) /* the controller's, not the object's */
+		err = ft_unpin(dir, FT_MAP_HW_BASE, &removed);
 	if (err)
 		return err;
 	if (rmdir(dir) && errno != ENOENT) {

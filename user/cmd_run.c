@@ -226,7 +226,7 @@ int do_run(int argc, char **argv)
 	if (err) {
 		fprintf(stderr,
 			"usage: flowtier run -i IFACE [-i IFACE ...] [--interval SECONDS] "
-			"[--half-life SECONDS] [--xdp-mode native|generic|skb] [--force] "
+			"[--half-life SECONDS] [--xdp-mode native|generic|skb|off] [--force] "
 			"[--conns N] [--pin-dir DIR] [--socket PATH] [--log-level LEVEL] "
 			"[--config FILE] [--metrics ADDR:PORT|off] [--metrics-top N] "
 			"[hardware tier flags]\n%s",

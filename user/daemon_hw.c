@@ -5,10 +5,12 @@
 #include <net/if.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ct.h"
 #include "daemon.h"
 #include "daemon_hw.h"
+#include "hw_base.h"
 #include "log.h"
 
 static int ft_daemon_hw_backend(struct ft_daemon_hw *h)
@@ -49,6 +51,7 @@ int ft_daemon_hw_open(struct ft_daemon_hw *h, struct ft_daemon *d)
 {
 	int err;
 
+	h->base_fd = -1;
 	if (h->cfg.kind == FT_OFFLOAD_NONE)
 		return 0;
 	err = ft_daemon_hw_backend(h);
@@ -58,6 +61,12 @@ int ft_daemon_hw_open(struct ft_daemon_hw *h, struct ft_daemon *d)
 		return err;
 	}
 	err = ft_offload_new(&h->mgr, &h->cfg.mgr, h->hw);
+	if (!err && d->o.dp.pin_dir) {
+		h->base_fd = ft_hw_base_open(d->o.dp.pin_dir);
+		err = h->base_fd < 0 ? h->base_fd : 0;
+		if (!err)
+			ft_offload_set_base(h->mgr, h->base_fd);
+	}
 	if (!err)
 		err = ft_tiering_new(&h->tier, h->mgr);
 	for (size_t i = 0; !err && i < d->o.nifaces; i++)
@@ -74,12 +83,15 @@ int ft_daemon_hw_open(struct ft_daemon_hw *h, struct ft_daemon *d)
 void ft_daemon_hw_close(struct ft_daemon_hw *h)
 {
 	ft_tiering_free(h->tier);
+	if (h->mgr && h->base_fd >= 0)
+		close(h->base_fd);
 	ft_offload_free(h->mgr);
 	if (h->hw)
 		h->hw->ops->close(h->hw);
 	h->tier = NULL;
 	h->mgr = NULL;
 	h->hw = NULL;
+	h->base_fd = -1;
 }
 
 struct ft_list_ctx {

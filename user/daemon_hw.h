@@ -19,6 +19,7 @@ struct ft_daemon_hw {
 	struct ft_offload *mgr; /* NULL with --offload none */
 	struct ft_tiering *tier;
 	struct ft_offload_stats stats; /* after the last tick */
+	int base_fd;		       /* the pinned ft_hw_base (hw_base.h); valid while mgr is */
 };
 
 /* Opens the backend and the manager and adds the manager's tick to d's loop. */

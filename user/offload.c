@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw_base.h"
 #include "idmap.h"
 #include "log.h"
 #include "offload.h"
@@ -90,6 +91,7 @@ struct ft_offload {
 	__u64 int_hw, int_sw;
 	double coverage;
 	__u64 hw_packets, sw_packets;
+	int base_fd; /* the pinned past hardware counters (hw_base.h), -1: in memory only */
 };
 
 void ft_offload_cfg_default(struct ft_offload_cfg *cfg)
@@ -243,6 +245,8 @@ static int ft_ent_new(struct ft_offload *m, const struct ft_offload_flow *f, __u
 	e->dev = di;
 	e->hw_pps = -1;
 	e->sw_last = f->sw_packets; /* its past is not this interval's */
+	/* Rules an earlier controller deleted counted this direction's packets too. */
+	ft_hw_base_get(m->base_fd, e->id, &e->base_packets, &e->base_bytes);
 	*out = m->n++;
 	return 0;
 }
@@ -420,6 +424,8 @@ static int ft_del_orphans(struct ft_offload *m, struct ft_hw_op *ops, size_t n)
 				continue;
 			m->ents[i].base_packets += m->finals[j].packets;
 			m->ents[i].base_bytes += m->finals[j].bytes;
+			ft_hw_base_set(m->base_fd, m->ents[i].id, m->ents[i].base_packets,
+				       m->ents[i].base_bytes);
 		}
 	}
 	return 0;
@@ -584,6 +590,7 @@ static void ft_removed(struct ft_offload *m, struct ft_ent *e, const struct ft_h
 	}
 	e->base_packets += p;
 	e->base_bytes += b;
+	ft_hw_base_set(m->base_fd, e->id, e->base_packets, e->base_bytes);
 	e->cur_packets = e->cur_bytes = 0;
 	e->tier = e->cand && !e->stale ? FT_TIER_PENDING : FT_TIER_SOFTWARE;
 	e->gone = m->tick;
@@ -777,6 +784,8 @@ static int ft_scan(struct ft_offload *m)
 		struct ft_ent *e = &m->ents[i];
 
 		if (e->tier != FT_TIER_HARDWARE && e->seen != m->tick && e->gone != m->tick) {
+			if (e->base_packets || e->base_bytes) /* its connection is gone */
+				ft_hw_base_set(m->base_fd, e->id, 0, 0);
 			ft_idmap_del(&m->map, e->id);
 			if (i != --m->n) {
 				*e = m->ents[m->n];
@@ -1025,9 +1034,21 @@ static int ft_cookie_cb(const struct ft_hw_stat *st, void *ctx)
 	return ft_idmap_put(ctx, st->rule.cookie, 0);
 }
 
+static int ft_base_keep_cb(__u64 id, void *ctx)
+{
+	return ft_idmap_put(ctx, id, 0);
+}
+
+static int ft_base_live_cb(__u64 id, void *ctx)
+{
+	return ft_idmap_get(&((struct ft_offload *)ctx)->map, id) != FT_IDMAP_NONE;
+}
+
 /*
  * A flow in hardware is rarely a candidate (its software rate is near
- * zero), so the cookies found decide which listed flows get an entry.
+ * zero), so the cookies found decide which listed flows get an entry; so
+ * do the counters an earlier controller kept for rules it deleted. Those
+ * of flows that are gone are dropped.
  */
 int ft_offload_adopt(struct ft_offload *m, const __u32 *ifindexes, size_t nifs,
 		     const struct ft_offload_flow *flows, size_t n, __u64 now_ms)
@@ -1040,7 +1061,11 @@ int ft_offload_adopt(struct ft_offload *m, const __u32 *ifindexes, size_t nifs,
 	for (size_t i = 0; !err && i < nifs; i++)
 		err = m->hw->ops->dump(m->hw, ifindexes[i], ft_cookie_cb, &keep);
 	if (!err)
+		err = ft_hw_base_each(m->base_fd, ft_base_keep_cb, &keep);
+	if (!err)
 		err = ft_begin(m, flows, n, now_ms, &keep);
+	if (!err)
+		err = ft_hw_base_prune(m->base_fd, ft_base_live_cb, m);
 	for (size_t i = 0; !err && i < nifs; i++) {
 		err = ft_dev_of(m, ifindexes[i], &di);
 		if (!err)
@@ -1119,9 +1144,15 @@ int ft_offload_new(struct ft_offload **out, const struct ft_offload_cfg *cfg, st
 		return -ENOMEM;
 	m->cfg = *cfg;
 	m->hw = hw;
+	m->base_fd = -1;
 	ft_idmap_init(&m->map);
 	*out = m;
 	return 0;
+}
+
+void ft_offload_set_base(struct ft_offload *m, int fd)
+{
+	m->base_fd = fd;
 }
 
 void ft_offload_free(struct ft_offload *m)

@@ -27,18 +27,18 @@
 #include "hw.h"
 
 struct ft_offload_cfg {
-	double min_pps;		 /* --offload-min-pps */
-	__u64 min_age_ms;	 /* --offload-min-age */
-	int rebalance;		 /* --offload-rebalance (1) */
-	double margin_rel;	 /* swap when pending > hw * (1 + margin_rel) ... */
-	double margin_abs_pps;	 /* ... and pending > hw + margin_abs_pps */
-	__u64 dwell_ms;		 /* a rule stays at least this long */
-	double churn_per_s;	 /* token bucket rate, rule operations per second */
-	double churn_burst;	 /* token bucket depth */
-	__u64 hw_stats_lag_ms;	 /* --hw-stats-lag: samples younger are not used */
-	__u64 idle_ms;		 /* a rule whose lastuse passes this leaves hardware */
-	__u64 oor_probe_ms;	 /* while OOR, try one add past capacity this often */
-	__u32 max_rules;	 /* cap per device, 0: until exhaustion (--tc-capacity is the backend's) */
+	double min_pps;	       /* --offload-min-pps */
+	__u64 min_age_ms;      /* --offload-min-age */
+	int rebalance;	       /* --offload-rebalance (1) */
+	double margin_rel;     /* swap when pending > hw * (1 + margin_rel) ... */
+	double margin_abs_pps; /* ... and pending > hw + margin_abs_pps */
+	__u64 dwell_ms;	       /* a rule stays at least this long */
+	double churn_per_s;    /* token bucket rate, rule operations per second */
+	double churn_burst;    /* token bucket depth */
+	__u64 hw_stats_lag_ms; /* --hw-stats-lag: samples younger are not used */
+	__u64 idle_ms;	       /* a rule whose lastuse passes this leaves hardware */
+	__u64 oor_probe_ms;    /* while OOR, try one add past capacity this often */
+	__u32 max_rules; /* cap per device, 0: until exhaustion (--tc-capacity is the backend's) */
 	__u32 max_adds_per_tick; /* fill bound per device and interval (a NIC takes ~2.5k/s) */
 	__u64 retry_ms;		 /* first backoff after a transient error, doubled up to 32x */
 };
@@ -61,29 +61,30 @@ void ft_offload_cfg_default(struct ft_offload_cfg *cfg);
  * near zero and is not used: the manager ranks it by its rule's counters.
  */
 struct ft_offload_flow {
-	__u64 id;		 /* stable flow id (becomes the rule cookie) */
-	struct ft_hw_rule rule;	 /* key, dir, verdict, ifindex, redirect_ifindex */
-	double sw_pps;		 /* rate seen by the software tier */
-	__u64 sw_packets;	 /* software counters of this direction */
+	__u64 id;		/* stable flow id (becomes the rule cookie) */
+	struct ft_hw_rule rule; /* key, dir, verdict, ifindex, redirect_ifindex */
+	double sw_pps;		/* rate seen by the software tier */
+	__u64 sw_packets;	/* software counters of this direction */
 	__u64 sw_bytes;
-	__u64 age_ms;		 /* since the connection was created */
-	__u8 state;		 /* enum ft_state */
+	__u64 age_ms; /* since the connection was created */
+	__u8 state;   /* enum ft_state */
 };
 
 enum ft_tier {
 	FT_TIER_SOFTWARE = 0,
-	FT_TIER_PENDING,  /* a candidate waiting for room in the NIC */
+	FT_TIER_PENDING, /* a candidate waiting for room in the NIC */
 	FT_TIER_HARDWARE,
 };
 
 /* Per device, for metrics and `flowtier offload`. */
 struct ft_offload_dev_stats {
 	__u32 ifindex;
-	__u32 rules;	      /* in hardware now */
-	__u32 capacity;	      /* learned at the last exhaustion, 0: unknown */
-	int oor;	      /* out of resources now */
+	__u32 rules;	/* in hardware now */
+	__u32 capacity; /* learned at the last exhaustion, 0: unknown */
+	int oor;	/* out of resources now */
 	__u64 oor_enter, oor_leave;
-	__u64 installs, removals, swaps, rollbacks; /* installs/removals: every add/delete that went through */
+	__u64 installs, removals, swaps,
+		rollbacks; /* installs/removals: every add/delete that went through */
 	__u64 failures[FT_HWC_MAX];
 	char last_extack[FT_HW_EXTACK_LEN];
 };
@@ -100,6 +101,13 @@ struct ft_offload;
 
 int ft_offload_new(struct ft_offload **m, const struct ft_offload_cfg *cfg, struct ft_hw *hw);
 void ft_offload_free(struct ft_offload *m);
+
+/*
+ * Keeps the final counters of deleted rules in fd (hw_base.h, still the
+ * caller's) as well as in memory, and starts each direction from what is
+ * kept there: software plus hardware stays exact across a restart.
+ */
+void ft_offload_set_base(struct ft_offload *m, int fd);
 
 /*
  * At start: lists the backend's rules on these devices, adopts those

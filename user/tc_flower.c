@@ -341,39 +341,60 @@ static int ft_tc_parse_keys(const struct nlattr **tb, int family, struct ft_hw_r
 	return 1;
 }
 
-/* Counters: TCA_STATS_PKT64 carries the packets of the BASIC before it once they pass 2^32. */
+static int ft_tc_parse_basic(const struct nlattr *a, __u64 *bytes, __u64 *packets)
+{
+	__u32 p;
+
+	if (mnl_attr_get_payload_len(a) < offsetof(struct gnet_stats_basic, packets) + 4)
+		return -EBADMSG;
+	memcpy(bytes, mnl_attr_get_payload(a), sizeof(*bytes));
+	memcpy(&p,
+	       (const char *)mnl_attr_get_payload(a) + offsetof(struct gnet_stats_basic, packets),
+	       sizeof(p));
+	*packets = p;
+	return 0;
+}
+
+/*
+ * Counters: TCA_STATS_BASIC (software and hardware), TCA_STATS_BASIC_HW
+ * (hardware), each followed by TCA_STATS_PKT64 once its packets pass 2^32.
+ * Software flower counts bytes from the network header (skb->len at
+ * ingress), while flowtier's tier and NICs count whole frames: the software
+ * part gets its Ethernet headers back, so software plus hardware is exact.
+ */
 static int ft_tc_parse_stats(const struct nlattr *nest, struct ft_hw_stat *st)
 {
 	const void *pos = mnl_attr_get_payload(nest);
 	size_t left = mnl_attr_get_payload_len(nest);
+	__u64 hw_bytes, hw_packets = 0;
 	const struct nlattr *a;
 	int last = 0, ret;
-	__u32 packets;
 
 	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0)
 		return -EBADMSG;
 	while ((ret = ft_tc_next(&pos, &left, &a)) > 0) {
 		switch (mnl_attr_get_type(a)) {
 		case TCA_STATS_BASIC:
-			if (mnl_attr_get_payload_len(a) <
-			    offsetof(struct gnet_stats_basic, packets) + 4)
+			if (ft_tc_parse_basic(a, &st->bytes, &st->packets))
 				return -EBADMSG;
-			memcpy(&st->bytes, mnl_attr_get_payload(a), sizeof(st->bytes));
-			memcpy(&packets,
-			       (const char *)mnl_attr_get_payload(a) +
-				       offsetof(struct gnet_stats_basic, packets),
-			       sizeof(packets));
-			st->packets = packets;
+			break;
+		case TCA_STATS_BASIC_HW:
+			if (ft_tc_parse_basic(a, &hw_bytes, &hw_packets))
+				return -EBADMSG;
 			break;
 		case TCA_STATS_PKT64:
 			if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
 				return -EBADMSG;
 			if (last == TCA_STATS_BASIC)
 				st->packets = mnl_attr_get_u64(a);
+			else if (last == TCA_STATS_BASIC_HW)
+				hw_packets = mnl_attr_get_u64(a);
 			break;
 		}
 		last = mnl_attr_get_type(a);
 	}
+	if (!ret && st->packets > hw_packets)
+		st->bytes += ETH_HLEN * (st->packets - hw_packets);
 	return ret;
 }
 

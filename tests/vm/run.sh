@@ -11,13 +11,19 @@
 #                half of the kernel's limit, so that growth shows up here
 #                before it stops the datapath from loading on Debian 12)
 #   FT_TC_CHECK  the tc backend's check (ft-tc-check next to flowtier)
+#   FT_GEN       the traffic generator (ft-gen next to flowtier; ft-sink beside it)
+#   FT_VM_TIMEOUT seconds the VM may run before it counts as hung (420; a
+#                whole run takes about 50 s here)
 set -eu
 
 BIN=${1:?usage: tests/vm/run.sh path/to/flowtier}
 CACHE=${FT_VM_CACHE:-build/vm}
 BUDGET=${FT_VM_BUDGET:-500000}
 TC_CHECK=${FT_TC_CHECK:-$(dirname "$BIN")/ft-tc-check}
-TIMEOUT=300
+GEN=${FT_GEN:-$(dirname "$BIN")/ft-gen}
+SINK=$(dirname "$GEN")/ft-sink
+HERE=$(cd "$(dirname "$0")" && pwd)
+TIMEOUT=${FT_VM_TIMEOUT:-420}
 
 fail() {
 	echo "vm: $*" >&2
@@ -30,6 +36,7 @@ done
 [ -x /bin/busybox ] || fail "/bin/busybox is missing: run 'make deps' (busybox-static)"
 [ -x "$BIN" ] || fail "$BIN is not built"
 [ -x "$TC_CHECK" ] || fail "$TC_CHECK is not built (make $TC_CHECK)"
+[ -x "$GEN" ] && [ -x "$SINK" ] || fail "$GEN or $SINK is not built (make gen)"
 for tool in tc ip; do
 	command -v "$tool" >/dev/null || fail "$tool is missing: run 'make deps' (iproute2)"
 done
@@ -37,10 +44,14 @@ mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 TC_CHECK=$(cd "$(dirname "$TC_CHECK")" && pwd)/$(basename "$TC_CHECK")
+GEN=$(cd "$(dirname "$GEN")" && pwd)/$(basename "$GEN")
+SINK=$(cd "$(dirname "$SINK")" && pwd)/$(basename "$SINK")
 
-# The modules the tc check needs; on Debian 12 none depends on another.
+# The modules the tc check and the scenario need; on Debian 12 none depends on
+# another. cls_bpf holds flowtier's TC programs (a full system loads it on
+# demand through modprobe, which the initramfs has not).
 MODULES="net/sched/sch_ingress.ko net/sched/cls_flower.ko net/sched/act_gact.ko
-net/sched/act_mirred.ko drivers/net/veth.ko"
+net/sched/act_mirred.ko net/sched/cls_bpf.ko drivers/net/veth.ko"
 
 # The kernel package linux-image-amd64 points to, unpacked once.
 fetch_kernel() {
@@ -77,9 +88,16 @@ build_initramfs() {
 	done
 	copy_with_libs "$root" "$BIN" /flowtier
 	copy_with_libs "$root" "$TC_CHECK" /ft-tc-check
+	copy_with_libs "$root" "$GEN" /ft-gen
+	copy_with_libs "$root" "$SINK" /ft-sink
+	cp "$HERE/scenario.sh" "$root/scenario.sh"
 	mkdir -p "$root/usr/sbin"
 	copy_with_libs "$root" "$(command -v tc)" /usr/sbin/tc
 	copy_with_libs "$root" "$(command -v ip)" /usr/sbin/ip
+	# Optional: the veths' own counters, to tell a frame the veth dropped from one flowtier missed.
+	if command -v ethtool >/dev/null; then
+		copy_with_libs "$root" "$(command -v ethtool)" /usr/sbin/ethtool
+	fi
 	for m in $MODULES; do
 		[ -f "$moddir/kernel/$m" ] || fail "the kernel package has no $m"
 		cp "$moddir/kernel/$m" "$root/modules/"
@@ -103,6 +121,7 @@ up() { for d in "$@"; do $IP link set "$d" up || return 1; done; }
 $IP link add ftta type veth peer name fttb && $IP link add fttc type veth peer name fttd &&
 	up ftta fttb fttc fttd && /usr/sbin/tc qdisc add dev ftta clsact && FT_TC=/usr/sbin/tc /ft-tc-check ftta fttb fttc
 echo "FT_TC_EXIT=$?"
+sh /scenario.sh
 poweroff -f
 EOF
 	chmod 755 "$root/init"
@@ -120,7 +139,7 @@ rc=0
 timeout "$TIMEOUT" qemu-system-x86_64 -m 1024 -smp 2 -cpu max -nographic -no-reboot \
 	-kernel "$KERNEL" -initrd "$CACHE/initramfs.gz" \
 	-append "console=ttyS0 panic=-1 quiet" </dev/null >"$LOG" 2>&1 || rc=$?
-[ "$rc" -ne 124 ] || fail "the VM did not finish within ${TIMEOUT} s (console: $LOG)"
+[ "$rc" -ne 124 ] || fail "the VM did not finish within ${TIMEOUT} s; last step begun: '$(tr -d '\r' <"$LOG" | grep -a -E '^(FT_|FTV-BEGIN|tc-check: )' | tail -n1)' (console: $LOG)"
 grep -a -q 'FT_KERNEL=' "$LOG" || fail "the VM did not reach userspace (qemu exit $rc, console: $LOG)"
 
 echo "vm: kernel $(grep -a -o 'FT_KERNEL=[^[:space:]]*' "$LOG" | cut -d= -f2)"
@@ -135,3 +154,8 @@ grep -a '^tc-check: ' "$LOG" | grep -v ':$' | sed 's/^/vm: /'
 grep -a -q 'FT_TC_EXIT=0' "$LOG" && grep -a -q '^tc-check: passed' "$LOG" ||
 	fail "the tc flower check failed inside the VM (console: $LOG)"
 echo "vm: passed: the tc backend adds, dumps and deletes flower rules on $(grep -a -o 'FT_KERNEL=[^[:space:]]*' "$LOG" | cut -d= -f2)"
+grep -a '^FTV-FAIL' "$LOG" | sed 's/^/vm: /' >&2 || true
+grep -a -q 'FTV_EXIT=0' "$LOG" ||
+	fail "the controller scenario (tests/vm/scenario.sh) failed inside the VM (console: $LOG)"
+sh "$HERE/check_flows.sh" "$LOG" || fail "the controller scenario's results are wrong (console: $LOG)"
+echo "vm: passed: flowtier run with the tc backend on $(grep -a -o 'FT_KERNEL=[^[:space:]]*' "$LOG" | cut -d= -f2): rules as tc lists them, exact counters, swaps, adoption, unload"

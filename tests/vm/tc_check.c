@@ -187,9 +187,12 @@ static struct found dump(struct ft_hw *hw)
 	return f;
 }
 
+/* bytes as software flower counts them, from the network header; the backend adds Ethernet's. */
 static void expect_stat(const struct ft_hw_stat *st, const struct ft_hw_rule *r, __u64 packets,
-			__u64 bytes)
+			__u64 l3_bytes)
 {
+	__u64 bytes = l3_bytes + packets * ETH_HLEN;
+
 	if (memcmp(&st->rule, r, sizeof(*r)))
 		fail("handle %u came back as another rule (handle %u, cookie %llx)", r->handle,
 		     st->rule.handle, (unsigned long long)st->rule.cookie);
