@@ -149,3 +149,37 @@ Test(tiering, flow_ids_are_stable_and_differ_by_direction)
 	k.zone = 1;
 	cr_assert_neq(ft_flow_id(&k, 0), ft_flow_id(&a->key, 0));
 }
+
+/*
+ * A direction the NIC carries has almost no software rate; the ranking
+ * still puts it first, by software plus hardware, and lists it once.
+ */
+Test(tiering, a_direction_in_hardware_ranks_by_what_the_nic_carries)
+{
+	struct ft_conn *c[2] = { conn(3, 1, FT_VERDICT_DROP), conn(20, 2, FT_VERDICT_DROP) };
+	__u64 pps[2] = { 5000, 300 };
+	struct ft_ranked top[4];
+	size_t n;
+	int d;
+
+	for (__u64 ms = 2000; ms <= 5000; ms += 1000)
+		step(c, 2, pps, ms);
+	d = ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 0)) ? 0 : 1;
+	cr_assert(ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, d)));
+	/* From now on the NIC takes that direction: 8000 packets a second. */
+	for (__u64 ms = 6000; ms <= 9000; ms += 1000) {
+		cr_assert_eq(ft_hw_sim_hit(sim, ft_flow_id(&c[0]->key, d), 8000, 800000), 1);
+		c[0]->dir[d].packets -= 5000; /* step() adds 5000 to both; the NIC took these */
+		c[0]->dir[d].bytes -= 500000;
+		step(c, 2, pps, ms);
+	}
+	n = ft_tiering_rank(tier, scan, FT_SORT_PPS, 4, top);
+	cr_assert_eq(n, 4, "two flows, two directions each");
+	cr_assert_eq(memcmp(top[0].key, &c[0]->key, sizeof(c[0]->key)), 0);
+	cr_assert_eq(top[0].dir, d, "the NIC's direction first");
+	cr_assert_float_eq(ft_tiering_value(tier, &top[0], FT_SORT_PPS), 8000, 1);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			cr_assert(top[i].flow != top[j].flow || top[i].dir != top[j].dir,
+				  "listed once");
+}

@@ -287,12 +287,26 @@ static int ft_valued_cmp(const void *a, const void *b)
 	return ft_rank_before(&x->r, &y->r, x->sort) ? -1 : 1;
 }
 
-static int ft_ranked_has(const struct ft_valued *v, size_t n, const struct ft_ranked *r)
+/* Orders by identity (flow, direction), to find a direction listed twice. */
+static int ft_same_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].r.flow == r->flow && v[i].r.dir == r->dir)
-			return 1;
-	return 0;
+	const struct ft_ranked *x = &((const struct ft_valued *)a)->r;
+	const struct ft_ranked *y = &((const struct ft_valued *)b)->r;
+
+	if (x->flow != y->flow)
+		return x->flow < y->flow ? -1 : 1;
+	return x->dir - y->dir;
+}
+
+/* Drops the second of every pair of equal entries; v sorted by ft_same_cmp. */
+static size_t ft_unique(struct ft_valued *v, size_t m)
+{
+	size_t u = 0;
+
+	for (size_t i = 0; i < m; i++)
+		if (!u || ft_same_cmp(&v[u - 1], &v[i]))
+			v[u++] = v[i];
+	return u;
 }
 
 size_t ft_tiering_rank(const struct ft_tiering *t, const struct ft_scan *s, enum ft_sort sort,
@@ -309,8 +323,9 @@ size_t ft_tiering_rank(const struct ft_tiering *t, const struct ft_scan *s, enum
 	for (size_t i = 0; i < n; i++)
 		v[m++] = (struct ft_valued){ .r = out[i], .sort = sort };
 	for (size_t i = 0; i < nhw; i++)
-		if (!ft_ranked_has(v, n, &t->hw[i]))
-			v[m++] = (struct ft_valued){ .r = t->hw[i], .sort = sort };
+		v[m++] = (struct ft_valued){ .r = t->hw[i], .sort = sort };
+	qsort(v, m, sizeof(*v), ft_same_cmp);
+	m = ft_unique(v, m);
 	for (size_t i = 0; i < m; i++)
 		v[i].v = ft_tiering_value(t, &v[i].r, sort);
 	qsort(v, m, sizeof(*v), ft_valued_cmp);
