@@ -71,11 +71,11 @@ METRICS_SERVE := $(OUT)/tests/ft-metrics-serve -i @IFACE@ --pin-dir @PIN@ --metr
 test: deps
 	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check $(TEST_BINS) $(OUT)/tests/ft-metrics-serve
 	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm FT_METRICS_SERVE='$(METRICS_SERVE)' \
-		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/vm/run.sh
+		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/demo.sh tests/vm/run.sh
 
 demo: deps
-	$(MAKE) $(OUT)/flowtier
-	@bash tools/demo.sh $(OUT)/flowtier
+	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic gen
+	@bash tools/demo.sh $(OUT)
 
 # Every benchmark (datapath per packet, the controller's scan interval, the offload policies,
 # end to end when the testbed is there), then one table of them (~4 minutes).
