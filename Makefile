@@ -79,7 +79,7 @@ demo: deps
 
 # Every benchmark (datapath per packet, the controller's scan interval, the offload policies,
 # end to end when the testbed is there), then one table of them (~4 minutes).
-bench: bench-build $(OUT)/flowtier
+bench: bench-build $(OUT)/flowtier $(OUT)/emu-nic gen
 	@FT_BENCH_ARGS='$(BENCH_ARGS)' sh tools/bench/all.sh $(OUT)
 
 # CI builds the benchmarks without running them, so that they cannot rot.
