@@ -15,8 +15,9 @@
 #                               make demo builds them first)
 # Environment (defaults): DEMO_SECONDS (60), DEMO_FLOWS (20000), DEMO_RATE (150000 packets/s),
 # DEMO_ALPHA (1.1), DEMO_CAPACITY (256 rules), DEMO_SEED (1), DEMO_MIN_PPS (20: the offload
-# manager's --offload-min-pps), DEMO_PREFIX (ft: namespaces ft-gen ... ft-sink),
-# DEMO_METRICS (127.0.0.1:9469, inside the host namespace), DEMO_SUMMARY (also write the
+# manager's --offload-min-pps, below its default of 100 because the 256th flow sends about 50
+# packets/s here), DEMO_MARGIN_PPS (100: --offload-margin-pps, its default), DEMO_PREFIX (ft:
+# namespaces ft-gen ... ft-sink), DEMO_METRICS (127.0.0.1:9469, inside the host namespace), DEMO_SUMMARY (also write the
 # summary's figures there as key=value lines), DEMO_KEEP (a folder: keep the run's files there).
 # Exit status: 0 when the conservation checks hold, 1 when not or on a failure, 2 for bad input.
 set -euo pipefail
@@ -33,6 +34,7 @@ ALPHA=${DEMO_ALPHA:-1.1}
 CAP=${DEMO_CAPACITY:-256}
 SEED=${DEMO_SEED:-1}
 MIN_PPS=${DEMO_MIN_PPS:-20}
+MARGIN_PPS=${DEMO_MARGIN_PPS:-100}
 P=${DEMO_PREFIX:-ft}
 METRICS=${DEMO_METRICS:-127.0.0.1:9469}
 PIN=/sys/fs/bpf/$P-ft
@@ -48,10 +50,17 @@ bad() {
 	exit 2
 }
 
-for v in SECS FLOWS RATE CAP SEED MIN_PPS; do
-	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] ||
-		bad "DEMO_${v/SECS/SECONDS}='${!v}': expected a positive whole number"
-done
+# positive NAME VALUE: VALUE must be a positive whole number.
+positive() {
+	[[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || bad "$1='$2': expected a positive whole number"
+}
+positive DEMO_SECONDS "$SECS"
+positive DEMO_FLOWS "$FLOWS"
+positive DEMO_RATE "$RATE"
+positive DEMO_CAPACITY "$CAP"
+positive DEMO_SEED "$SEED"
+positive DEMO_MIN_PPS "$MIN_PPS"
+positive DEMO_MARGIN_PPS "$MARGIN_PPS"
 [ "$SECS" -ge 4 ] || bad "DEMO_SECONDS=$SECS: expected at least 4 (the shift is at half time)"
 [[ $ALPHA =~ ^[0-9]+(\.[0-9]+)?$ ]] || bad "DEMO_ALPHA='$ALPHA': expected a number such as 1.1"
 [ "$(id -u)" -eq 0 ] || bad "needs root (network namespaces, XDP, bpffs): run it with sudo"
@@ -162,7 +171,7 @@ in_ns "$FT_HOST_NS" ip link set dev "$FT_HOST_IN" xdp off
 # nsenter itself, not a function, in the background: $! is then flowtier's pid.
 nsenter --net="/run/netns/$FT_HOST_NS" "$FT" run -i "$FT_HOST_IN" --conns 262144 --pin-dir "$PIN" \
 	--socket "$SOCK" --metrics "$METRICS" --metrics-top 10 --offload emu --emu-pin-dir "$EMU_PIN" \
-	--offload-min-pps "$MIN_PPS" > /dev/null 2> "$T/flowtier.log" &
+	--offload-min-pps "$MIN_PPS" --offload-margin-pps "$MARGIN_PPS" > /dev/null 2> "$T/flowtier.log" &
 run_pid=$!
 for _ in $(seq 40); do
 	"$FT" status --socket "$SOCK" > /dev/null 2>&1 && break
