@@ -240,10 +240,12 @@ frame() {
 }
 
 L_RX=$N0_RX L_HOST=$N0_HOST L_NS=$(date +%s%N)
-start=$SECONDS
+# One frame a second on the wall clock, however long a frame takes to draw.
+start_ns=$(date +%s%N)
 while kill -0 "$gen_pid" 2> /dev/null; do
-	sleep 1
-	frame $((SECONDS - start))
+	ms=$((1000 - ($(date +%s%N) - start_ns) / 1000000 % 1000))
+	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+	frame $((($(date +%s%N) - start_ns + 500000000) / 1000000000))
 done
 gen_rc=0
 wait "$gen_pid" || gen_rc=$?
