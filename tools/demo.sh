@@ -227,11 +227,12 @@ frame() {
 		echo "NIC ($CAP-rule emulated NIC): $dev"
 		echo "packets/s: software tier $sw_pps, hardware tier $hw_pps"
 		echo "hardware coverage, last interval: $hwcov of the packets received; flowtier's view: $ftcov of candidate packets"
-		echo "scrape: $(grep -c '^flowtier_' <<< "$m") series, flowtier_offload_coverage_ratio $(awk '$1 == "flowtier_offload_coverage_ratio" { print $2 }' <<< "$m")"
+		echo "scrape: $(grep -c '^flowtier_' <<< "$m") series, flowtier_offload_coverage_ratio $(awk '$1 == "flowtier_offload_coverage_ratio" { printf "%.3f", $2 }' <<< "$m")"
 		echo
-		printf '%-48s %-5s %-11s %-8s %10s %9s %s\n' "flow (source.port > destination.port)" proto state verdict packets pps tier
+		printf '%-48s %-5s %-11s %-8s %10s %9s %s\n' "flow (source:port > destination:port)" proto state verdict packets pps tier
 		"$FT" flows --socket "$SOCK" --pin-dir "$PIN" --top 12 --json 2> /dev/null |
-			jq -r '.[] | [ "\(.src).\(.sport) > \(.dst).\(.dport)", .proto, .state, .verdict,
+			jq -r 'def ep(a; p): if (a | contains(":")) then "[\(a)]:\(p)" else "\(a):\(p)" end;
+				.[] | [ "\(ep(.src; .sport)) > \(ep(.dst; .dport))", .proto, .state, .verdict,
 				.packets, (.pps | floor), .tier ] | @tsv' |
 			awk -F'\t' '{ printf "%-48s %-5s %-11s %-8s %10s %9s %s\n", $1, $2, $3, $4, $5, $6, $7 }' || true
 	else
