@@ -16,7 +16,8 @@
 # Environment (defaults): DEMO_SECONDS (60), DEMO_FLOWS (20000), DEMO_RATE (150000 packets/s),
 # DEMO_ALPHA (1.1), DEMO_CAPACITY (256 rules), DEMO_SEED (1), DEMO_MIN_PPS (20: the offload
 # manager's --offload-min-pps, below its default of 100 because the 256th flow sends about 50
-# packets/s here), DEMO_MARGIN_PPS (100: --offload-margin-pps, its default), DEMO_PREFIX (ft:
+# packets/s here), DEMO_MARGIN_PPS (100: --offload-margin-pps, its default), DEMO_EMU_LAG (1:
+# --emu-stats-lag, seconds the NIC's counters lag), DEMO_PREFIX (ft:
 # namespaces ft-gen ... ft-sink), DEMO_METRICS (127.0.0.1:9469, inside the host namespace), DEMO_SUMMARY (also write the
 # summary's figures there as key=value lines), DEMO_KEEP (a folder: keep the run's files there).
 # Exit status: 0 when the conservation checks hold, 1 when not or on a failure, 2 for bad input.
@@ -35,6 +36,7 @@ CAP=${DEMO_CAPACITY:-256}
 SEED=${DEMO_SEED:-1}
 MIN_PPS=${DEMO_MIN_PPS:-20}
 MARGIN_PPS=${DEMO_MARGIN_PPS:-100}
+EMU_LAG=${DEMO_EMU_LAG:-1}
 P=${DEMO_PREFIX:-ft}
 METRICS=${DEMO_METRICS:-127.0.0.1:9469}
 PIN=/sys/fs/bpf/$P-ft
@@ -63,6 +65,7 @@ positive DEMO_MIN_PPS "$MIN_PPS"
 positive DEMO_MARGIN_PPS "$MARGIN_PPS"
 [ "$SECS" -ge 4 ] || bad "DEMO_SECONDS=$SECS: expected at least 4 (the shift is at half time)"
 [[ $ALPHA =~ ^[0-9]+(\.[0-9]+)?$ ]] || bad "DEMO_ALPHA='$ALPHA': expected a number such as 1.1"
+[[ $EMU_LAG =~ ^[0-9]+(\.[0-9]+)?$ ]] || bad "DEMO_EMU_LAG='$EMU_LAG': expected seconds such as 1.5"
 [ "$(id -u)" -eq 0 ] || bad "needs root (network namespaces, XDP, bpffs): run it with sudo"
 for b in "$FT" "$EMU" "$GEN" "$SINK"; do
 	[ -x "$b" ] || bad "$b is missing: run 'make demo' (or make $b gen)"
@@ -171,7 +174,7 @@ in_ns "$FT_HOST_NS" ip link set dev "$FT_HOST_IN" xdp off
 # nsenter itself, not a function, in the background: $! is then flowtier's pid.
 nsenter --net="/run/netns/$FT_HOST_NS" "$FT" run -i "$FT_HOST_IN" --conns 262144 --pin-dir "$PIN" \
 	--socket "$SOCK" --metrics "$METRICS" --metrics-top 10 --offload emu --emu-pin-dir "$EMU_PIN" \
-	--offload-min-pps "$MIN_PPS" --offload-margin-pps "$MARGIN_PPS" > /dev/null 2> "$T/flowtier.log" &
+	--emu-stats-lag "$EMU_LAG" --offload-min-pps "$MIN_PPS" --offload-margin-pps "$MARGIN_PPS" > /dev/null 2> "$T/flowtier.log" &
 run_pid=$!
 for _ in $(seq 40); do
 	"$FT" status --socket "$SOCK" > /dev/null 2>&1 && break
