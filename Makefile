@@ -80,15 +80,15 @@ $(OUT)/ft-tc-check: tests/vm/tc_check.c $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
 test: deps
 	$(MAKE) -j$$(nproc) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check gen $(TEST_BINS)
 	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm \
-		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/vm/run.sh
+		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/demo.sh tests/vm/run.sh
 
 demo: deps
-	$(MAKE) $(OUT)/flowtier
-	@bash tools/demo.sh $(OUT)/flowtier
+	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic gen
+	@bash tools/demo.sh $(OUT)
 
 # Every benchmark (datapath per packet, the controller's scan interval, the offload policies,
 # end to end when the testbed is there), then one table of them (~4 minutes).
-bench: bench-build $(OUT)/flowtier
+bench: bench-build $(OUT)/flowtier $(OUT)/emu-nic gen
 	@FT_BENCH_ARGS='$(BENCH_ARGS)' sh tools/bench/all.sh $(OUT)
 
 # CI builds the benchmarks without running them, so that they cannot rot.
