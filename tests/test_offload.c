@@ -794,3 +794,52 @@ Test(offload, counters_of_deleted_rules_survive_a_restart_through_the_pinned_map
 	cr_assert_eq(unlink(path), 0);
 	cr_assert_eq(rmdir(dir), 0);
 }
+
+/*
+ * A NIC that refreshes its counters every other interval shows the same
+ * reading twice: that is not an idle rule. The rate stays the average over
+ * the span, never 0, while the counters stand still for less than the lag.
+ */
+Test(offload, counters_refreshed_in_steps_are_not_read_as_idle)
+{
+	double seen_min = 1e9, seen_max = 0;
+
+	world_new(1, 0);
+	w.cfg.hw_stats_lag_ms = 2000;
+	add_flow(1000);
+	world_start();
+	step();
+	step();
+	cr_assert_eq(tier(0), FT_TIER_HARDWARE);
+	for (int t = 0; t < 12; t++) {
+		w.pps[0] = t % 2 ? 2000 : 0; /* what the NIC's counters show move */
+		step();
+		if (t >= 4) {
+			double r = ft_offload_hw_pps(w.m, w.f[0].id);
+
+			seen_min = r < seen_min ? r : seen_min;
+			seen_max = r > seen_max ? r : seen_max;
+		}
+	}
+	cr_assert_float_eq(seen_min, 1000, 1, "never read as idle: %f", seen_min);
+	cr_assert_float_eq(seen_max, 1000, 1, "the average over the span: %f", seen_max);
+	ft_offload_free(w.m);
+}
+
+/* Counters that stand still past the lag do say idle. */
+Test(offload, counters_still_past_the_lag_read_as_idle)
+{
+	world_new(1, 0);
+	w.cfg.hw_stats_lag_ms = 2000;
+	add_flow(1000);
+	world_start();
+	for (int t = 0; t < 6; t++)
+		step();
+	cr_assert_eq(tier(0), FT_TIER_HARDWARE);
+	cr_assert_float_eq(ft_offload_hw_pps(w.m, w.f[0].id), 1000, 1);
+	w.pps[0] = 0;
+	for (int t = 0; t < 4; t++)
+		step();
+	cr_assert_float_eq(ft_offload_hw_pps(w.m, w.f[0].id), 0, 1e-9);
+	ft_offload_free(w.m);
+}

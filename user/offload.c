@@ -317,6 +317,15 @@ static void ft_sample(struct ft_offload *m, struct ft_ent *e, const struct ft_hw
 	e->lastuse_ms = st->lastuse_ms;
 	if (age < m->cfg.hw_stats_lag_ms || m->now_ms == e->samp_ms)
 		return;
+	/*
+	 * Devices refresh their counters in steps (mlx5 once a second): a
+	 * reading that did not move may be the same step read twice, not an
+	 * idle rule. Only counters still for longer than the lag say idle; the
+	 * next step that moves then rates over the whole span.
+	 */
+	if (e->samp_ms && e->cur_packets == e->samp_packets && e->hw_pps > 0 &&
+	    m->now_ms - e->samp_ms <= m->cfg.hw_stats_lag_ms)
+		return;
 	if (e->samp_ms)
 		e->hw_pps = (double)(e->cur_packets - e->samp_packets) * 1000.0 /
 			    (double)(m->now_ms - e->samp_ms);
