@@ -20,6 +20,7 @@
 
 /* Ops per backend call: one sendmsg for tc, and what is wasted past exhaustion. */
 #define FT_OFF_BATCH	   64
+#define FT_OFF_WIN	   16 /* intervals kept for the coverage */
 #define FT_OFF_MAX_BACKOFF 32
 #define FT_OFF_AHEAD	   16
 
@@ -89,6 +90,11 @@ struct ft_offload {
 	struct ft_hw_stat finals[FT_OFF_BATCH];
 	__u32 opent[FT_OFF_BATCH];
 	__u64 int_hw, int_sw;
+	/* The last intervals' packets per tier; coverage spans the counter lag and a second. */
+	struct {
+		__u64 ms, hw, sw;
+	} win[FT_OFF_WIN];
+	__u32 win_next;
 	double coverage;
 	__u64 hw_packets, sw_packets;
 	int base_fd; /* the pinned past hardware counters (hw_base.h), -1: in memory only */
@@ -990,13 +996,30 @@ static void ft_place(struct ft_offload *m, __u32 di)
 		ft_rebalance(m, di);
 }
 
+/*
+ * Hardware counters arrive late and in steps, so one interval's hardware
+ * share swings between 0 and twice the truth; over the counter lag and a
+ * second more, it is what the hardware did.
+ */
 static void ft_coverage(struct ft_offload *m)
 {
-	__u64 total = m->int_hw + m->int_sw;
+	__u64 hw = 0, sw = 0, span = m->cfg.hw_stats_lag_ms + 1000;
 
 	m->hw_packets = m->int_hw;
 	m->sw_packets = m->int_sw;
-	m->coverage = total ? (double)m->int_hw / (double)total : 0;
+	m->win[m->win_next % FT_OFF_WIN].ms = m->now_ms;
+	m->win[m->win_next % FT_OFF_WIN].hw = m->int_hw;
+	m->win[m->win_next % FT_OFF_WIN].sw = m->int_sw;
+	m->win_next++;
+	for (__u32 i = 0; i < FT_OFF_WIN && i < m->win_next; i++) {
+		const __typeof__(m->win[0]) *w = &m->win[(m->win_next - 1 - i) % FT_OFF_WIN];
+
+		if (i && m->now_ms - w->ms >= span)
+			break;
+		hw += w->hw;
+		sw += w->sw;
+	}
+	m->coverage = hw + sw ? (double)hw / (double)(hw + sw) : 0;
 }
 
 static int ft_begin(struct ft_offload *m, const struct ft_offload_flow *flows, size_t n,

@@ -91,7 +91,8 @@ struct ft_offload_dev_stats {
 
 struct ft_offload_stats {
 	__u64 intervals;
-	double coverage; /* share of the last interval's candidate packets handled in hardware */
+	/* The share of candidate packets handled in hardware, over the last hw_stats_lag + 1 s. */
+	double coverage;
 	__u64 hw_packets, sw_packets; /* of the last interval */
 	__u32 ndevs;
 	const struct ft_offload_dev_stats *devs; /* valid until the next call into the manager */
