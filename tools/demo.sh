@@ -294,7 +294,7 @@ CONS=holds DELIV=holds
 
 echo
 echo "== summary: $SECS s, $FLOWS flows, zipf $ALPHA, $RATE packets/s, shift at $SHIFT s, NIC capacity $CAP rules"
-echo "ft-gen: $(cat "$T/gen.out")"
+cat "$T/gen.out"
 echo
 echo "packets per tier (counted while ft-gen sent):"
 printf '  %-46s %12d\n' "sent by ft-gen (ground truth)" "$SENT"
@@ -318,7 +318,7 @@ echo
 echo "offload manager (flowtier status, /metrics):"
 echo "  installs $(dev installs), removals $(dev removals), swaps $(dev swaps), rollbacks $(dev rollbacks)"
 echo "  out of resources: entered $(mval 'flowtier_offload_oor_transitions_total{device="nic",transition="enter"}') times, left $(mval 'flowtier_offload_oor_transitions_total{device="nic",transition="leave"}'); capacity learned $(dev capacity) rules; refusals (ENOSPC) $(mval 'flowtier_offload_failures_total{device="nic",class="exhausted"}')"
-echo "  rules now $(dev rules); last interval's coverage of candidate packets $(jq -r '.offload.coverage // 0' <<< "$ST")"
+echo "  rules now $(dev rules); recent coverage of candidate packets $(jq -r '.offload.coverage // 0' <<< "$ST")"
 
 # The failing hops, named, with what each counter says.
 explain() {

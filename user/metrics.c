@@ -548,7 +548,7 @@ static int ft_render_offload(struct ft_textbuf *b, const struct ft_metrics_src *
 	ft_plain(b, "flowtier_offload_intervals_total", "counter",
 		 "Intervals the offload manager has run.", o->intervals);
 	ft_family(b, "flowtier_offload_coverage_ratio", "gauge",
-		  "Share of the last interval's candidate packets handled in hardware.");
+		  "Share of candidate packets handled in hardware over the counter lag and a second more.");
 	ft_double(b, "flowtier_offload_coverage_ratio", NULL, 0, o->coverage);
 	ft_family(b, "flowtier_offload_interval_packets", "gauge",
 		  "Candidate packets of the last interval by the tier that handled them.");
