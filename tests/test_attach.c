@@ -646,3 +646,21 @@ Test(attach, a_second_controller_on_the_same_interface_or_socket_is_refused)
 	sh(FT_BIN " status --socket %s", sock);
 	cr_assert(strstr(out, "controller: pid"), "the first one still runs: %s", out);
 }
+
+/* A hardware tier that cannot start (no emulated NIC there) stops run before it attaches. */
+Test(attach, run_refused_by_its_offload_backend_attaches_nothing)
+{
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " run -i %s --pin-dir %s --socket %s --metrics off "
+			    "--offload emu --emu-pin-dir /sys/fs/bpf/fta-no-such-nic",
+			    in_a, if_a, pin, sock),
+		     2, "%s", out);
+	cr_assert(strstr(out, "flowtier: error: cannot open the emu offload backend: No such file "
+			      "or directory\n"),
+		  "%s", out);
+	cr_assert_neq(access(pin, F_OK), 0, "no pin dir left behind");
+	sh("%s ip link show dev %s", in_a, if_a);
+	cr_assert_null(strstr(out, "xdp"), "%s", out);
+	sh("%s tc filter show dev %s ingress", in_a, if_a);
+	cr_assert_str_eq(out, "");
+}

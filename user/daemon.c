@@ -314,12 +314,15 @@ int ft_daemon_open(struct ft_daemon *d, const struct ft_daemon_opts *o)
 	}
 	if (!err)
 		err = ft_daemon_signals(d);
-	if (!err)
-		err = ft_daemon_datapath(d);
+	/* The NIC backend and /metrics first: a refusal there attaches nothing. */
 	if (!err)
 		err = ft_daemon_loop_setup(d);
-	if (err)
+	if (!err)
+		err = ft_daemon_datapath(d);
+	if (err) {
 		ft_daemon_close(d);
+		rmdir(o->dp.pin_dir); /* only when empty: the start made it for nothing */
+	}
 	return err;
 }
 
