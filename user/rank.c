@@ -168,13 +168,13 @@ _Static_assert(sizeof(float) == sizeof(__u32), "packed rates compare as 32-bit w
  * Flow i's direction d, as a word that orders as the value does (the bits
  * of a non-negative float, like those of a double, order as the number).
  */
-static inline __u64 ft_rank_load(const struct ft_rank_vals *v, size_t i, int d)
+static inline __u64 ft_rank_load(const struct ft_rank_vals *v, int narrow, size_t i, int d)
 {
-	const char *p = v->base + i * v->stride;
+	const char *p = v->base + i * (narrow ? 2 * sizeof(float) : v->stride);
 	__u32 w;
 	__u64 q;
 
-	if (v->narrow) {
+	if (narrow) {
 		memcpy(&w, p + d * sizeof(w), sizeof(w));
 		return w;
 	}
@@ -182,21 +182,22 @@ static inline __u64 ft_rank_load(const struct ft_rank_vals *v, size_t i, int d)
 	return q;
 }
 
-size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out)
+/*
+ * The loop over every flow, inlined once per width (narrow is a constant
+ * at each call) so that the loop itself does not test it.
+ */
+static inline __attribute__((always_inline)) size_t
+ft_rank_pass(const struct ft_scan *s, const struct ft_rank_vals *vals, int narrow, size_t k,
+	     struct ft_ranked *out, size_t field)
 {
-	size_t nflows, n = 0, field;
+	size_t nflows, n = 0;
 	const struct ft_flow *flows = ft_scan_flows(s, &nflows);
 	__u64 worst = 0; /* the root's value in vals, once the heap is full */
-	struct ft_rank_vals vals;
 	struct ft_ranked c;
 
-	if (!k || (unsigned int)sort >= FT_SORT_MAX)
-		return 0;
-	field = ft_sort_field[sort];
-	ft_rank_values(s, sort, &vals);
 	for (size_t i = 0; i < nflows; i++) {
 		if (i + FT_RANK_AHEAD < nflows)
-			__builtin_prefetch(vals.base + (i + FT_RANK_AHEAD) * vals.stride);
+			__builtin_prefetch(vals->base + (i + FT_RANK_AHEAD) * vals->stride);
 		for (int d = 0; d < 2; d++) {
 			/*
 			 * Once the heap is full most directions lose to its root on
@@ -205,7 +206,7 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 			 * The packed floats may tie where the doubles differ,
 			 * never order the other way: a loser here loses there.
 			 */
-			if (n == k && ft_rank_load(&vals, i, d) < worst)
+			if (n == k && ft_rank_load(vals, narrow, i, d) < worst)
 				continue;
 			if (!ft_flow_live(&flows[i]) || !flows[i].total_packets[d])
 				continue;
@@ -214,10 +215,26 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 			c.dir = d;
 			n = ft_heap_offer(out, n, k, &c, field);
 			if (n == k)
-				worst = ft_rank_load(&vals, (size_t)(out[0].flow - flows),
+				worst = ft_rank_load(vals, narrow, (size_t)(out[0].flow - flows),
 						     out[0].dir);
 		}
 	}
+	return n;
+}
+
+size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out)
+{
+	struct ft_rank_vals vals;
+	size_t n, field;
+
+	if (!k || (unsigned int)sort >= FT_SORT_MAX)
+		return 0;
+	field = ft_sort_field[sort];
+	ft_rank_values(s, sort, &vals);
+	if (vals.narrow)
+		n = ft_rank_pass(s, &vals, 1, k, out, field);
+	else
+		n = ft_rank_pass(s, &vals, 0, k, out, field);
 	/* Heapsort: the root, the worst left, goes to the end each time. */
 	for (size_t m = n; m > 1; m--) {
 		ft_swap(&out[0], &out[m - 1]);
