@@ -196,6 +196,30 @@ Test(scan, a_reused_slot_is_a_new_connection_and_no_delta_is_negative)
 	cr_assert_eq(f->pps[0], 0.5 * 3.0 + 0.5 * 1.0);
 }
 
+Test(scan, a_connection_256_reuses_later_is_told_by_its_creation_tick)
+{
+	struct ft_key k = key_of(6);
+	struct ft_conn *c;
+	const struct ft_flow *f;
+
+	setup_table(4, 1000);
+	c = put(5, &k, 7, NS(1));
+	count(c, 0, 10, 1000, NS(2));
+	run_at(1000);
+
+	/* The sequence wrapped back to 7 and the tag is the same; only the creation tick differs.
+	 */
+	c = put(5, &k, 7, NS(1500));
+	count(c, 0, 25, 2500, NS(1600));
+	run_at(2000);
+	f = flow_of(&k);
+	cr_assert_eq(ft_scan_stats(scan)->new_slots, 1);
+	cr_assert_eq(f->packets[0], 25);
+	cr_assert_eq(f->total_packets[0], 35,
+		     "all 25 of the new connection's packets, not 25 - 10");
+	cr_assert_eq(f->pps[0], 25.0);
+}
+
 Test(scan, a_slot_reused_by_another_key_moves_to_another_flow)
 {
 	struct ft_key a = key_of(3), b = key_of(4);

@@ -139,51 +139,74 @@ static size_t ft_heap_offer(struct ft_ranked *h, size_t n, size_t k, const struc
 
 /*
  * Where the loop over every flow reads values: ranking by pps, as the
- * controller does every interval, reads the scanner's packed copy (16
- * bytes a flow); the other keys read the flows themselves.
+ * controller does every interval, reads the scanner's packed copy (8
+ * bytes a flow, floats); the other keys read the flows themselves.
  */
-static const char *ft_rank_values(const struct ft_scan *s, enum ft_sort sort, size_t *stride)
+struct ft_rank_vals {
+	const char *base;
+	size_t stride; /* bytes from one flow's values to the next */
+	int narrow;    /* 32-bit floats, else 64-bit words */
+};
+
+static void ft_rank_values(const struct ft_scan *s, enum ft_sort sort, struct ft_rank_vals *v)
 {
 	size_t n;
 
-	if (sort == FT_SORT_PPS) {
-		*stride = 2 * sizeof(double);
-		return (const char *)ft_scan_pps(s);
+	v->narrow = sort == FT_SORT_PPS;
+	if (v->narrow) {
+		v->stride = 2 * sizeof(float);
+		v->base = (const char *)ft_scan_pps(s);
+		return;
 	}
-	*stride = sizeof(struct ft_flow);
-	return (const char *)ft_scan_flows(s, &n) + ft_sort_field[sort];
+	v->stride = sizeof(struct ft_flow);
+	v->base = (const char *)ft_scan_flows(s, &n) + ft_sort_field[sort];
 }
 
-static inline __u64 ft_load64(const char *p)
-{
-	__u64 v;
+_Static_assert(sizeof(float) == sizeof(__u32), "packed rates compare as 32-bit words");
 
-	memcpy(&v, p, sizeof(v));
-	return v;
+/*
+ * Flow i's direction d, as a word that orders as the value does (the bits
+ * of a non-negative float, like those of a double, order as the number).
+ */
+static inline __u64 ft_rank_load(const struct ft_rank_vals *v, int narrow, size_t i, int d)
+{
+	const char *p = v->base + i * (narrow ? 2 * sizeof(float) : v->stride);
+	__u32 w;
+	__u64 q;
+
+	if (narrow) {
+		memcpy(&w, p + d * sizeof(w), sizeof(w));
+		return w;
+	}
+	memcpy(&q, p + d * sizeof(q), sizeof(q));
+	return q;
 }
 
-size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out)
+/*
+ * The loop over every flow, inlined once per width (narrow is a constant
+ * at each call) so that the loop itself does not test it.
+ */
+static inline __attribute__((always_inline)) size_t
+ft_rank_pass(const struct ft_scan *s, const struct ft_rank_vals *vals, int narrow, size_t k,
+	     struct ft_ranked *out, size_t field)
 {
-	size_t nflows, n = 0, field, stride;
+	size_t nflows, n = 0;
 	const struct ft_flow *flows = ft_scan_flows(s, &nflows);
-	__u64 worst = 0; /* the root's value, once the heap is full */
-	const char *vals;
+	__u64 worst = 0; /* the root's value in vals, once the heap is full */
 	struct ft_ranked c;
 
-	if (!k || (unsigned int)sort >= FT_SORT_MAX)
-		return 0;
-	field = ft_sort_field[sort];
-	vals = ft_rank_values(s, sort, &stride);
-	for (size_t i = 0; i < nflows; i++, vals += stride) {
+	for (size_t i = 0; i < nflows; i++) {
 		if (i + FT_RANK_AHEAD < nflows)
-			__builtin_prefetch(vals + FT_RANK_AHEAD * stride);
+			__builtin_prefetch(vals->base + (i + FT_RANK_AHEAD) * vals->stride);
 		for (int d = 0; d < 2; d++) {
 			/*
 			 * Once the heap is full most directions lose to its root on
 			 * value alone, so the value is read first (free entries
 			 * have values of 0) and the rest of the flow only then.
+			 * The packed floats may tie where the doubles differ,
+			 * never order the other way: a loser here loses there.
 			 */
-			if (n == k && ft_load64(vals + d * sizeof(__u64)) < worst)
+			if (n == k && ft_rank_load(vals, narrow, i, d) < worst)
 				continue;
 			if (!ft_flow_live(&flows[i]) || !flows[i].total_packets[d])
 				continue;
@@ -192,9 +215,26 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 			c.dir = d;
 			n = ft_heap_offer(out, n, k, &c, field);
 			if (n == k)
-				worst = ft_rank_value(out[0].flow, out[0].dir, field);
+				worst = ft_rank_load(vals, narrow, (size_t)(out[0].flow - flows),
+						     out[0].dir);
 		}
 	}
+	return n;
+}
+
+size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out)
+{
+	struct ft_rank_vals vals;
+	size_t n, field;
+
+	if (!k || (unsigned int)sort >= FT_SORT_MAX)
+		return 0;
+	field = ft_sort_field[sort];
+	ft_rank_values(s, sort, &vals);
+	if (vals.narrow)
+		n = ft_rank_pass(s, &vals, 1, k, out, field);
+	else
+		n = ft_rank_pass(s, &vals, 0, k, out, field);
 	/* Heapsort: the root, the worst left, goes to the end each time. */
 	for (size_t m = n; m > 1; m--) {
 		ft_swap(&out[0], &out[m - 1]);

@@ -20,8 +20,8 @@
  * a dying list and leaves at the end of the scan unless some later slot of
  * the same scan holds its key again.
  *
- * Memory: 48 bytes a slot (shadow) and 4 (dying list, touched only as used),
- * 184 a flow (flow, key, pps copy) and 10-21 a flow in the index.
+ * Memory: 40 bytes a slot (shadow) and 4 (dying list, touched only as used),
+ * 176 a flow (flow, key, pps copy) and 10-21 a flow in the index.
  */
 #define _GNU_SOURCE /* mremap */
 #include <errno.h>
@@ -53,13 +53,22 @@
 #define FT_NEAR_WORDS 8
 #define FT_MIN_INDEX  2048u
 
+/*
+ * 40 bytes a slot: the counters read last time, which exact deltas need
+ * whole, and who held the slot. The creation time is kept as 8 bits of its
+ * tick, in the meta word's timeout-class byte, which the identity leaves
+ * out anyway (see ft_ident): the full time cost 8 bytes a slot for what
+ * only tells apart connections that already share the key's tag and a
+ * reuse sequence 256 reuses apart.
+ */
 struct ft_shadow {
-	__u64 created_ns; /* dir[orig].first_ns of the connection read last time */
 	__u64 packets[2];
 	__u64 bytes[2];
 	__u32 flow; /* FT_NO_FLOW: the slot was free (or unreadable) last time */
-	__u32 id;   /* FT_META_ID: the key's tag and the slot's reuse sequence */
+	__u32 id;   /* ft_ident(): the key's tag, the slot's reuse sequence, the creation tick */
 };
+
+_Static_assert(sizeof(struct ft_shadow) == 40, "a shadow entry is 40 bytes");
 
 struct ft_index_ent {
 	__u32 hash;
@@ -73,11 +82,13 @@ struct ft_scan {
 	struct ft_key *keys;   /* keys[i] is flows[i]'s */
 	__u32 flows_cap;
 	/*
-	 * pps[i] is flows[i].pps, again: ranking by pps, every interval, then
-	 * reads 16 bytes a flow instead of the 128 the hardware fetches with
-	 * a flow's first line (9 ms for 1M flows, 2 ms this way).
+	 * pps[i] is flows[i].pps, again, as float: ranking by pps, every
+	 * interval, then reads 8 bytes a flow instead of the 128 the hardware
+	 * fetches with a flow's first line (9 ms for 1M flows, 2 ms this way).
+	 * Rounding to float keeps the order (it never turns a < b into a > b),
+	 * so ranking can skip on it and still order by the flow's doubles.
 	 */
-	double (*pps)[2];
+	float (*pps)[2];
 	/* Each flows_cap, or more after a failed growth. */
 	__u32 keys_cap;
 	__u32 pps_cap;
@@ -277,7 +288,7 @@ static int ft_flows_grow(struct ft_scan *s)
 	__u32 cap = s->flows_cap * 2;
 	struct ft_flow *n;
 	struct ft_key *k;
-	double(*pps)[2];
+	float(*pps)[2];
 	__u64 *m;
 
 	if (cap > FT_MAX_FLOWS)
@@ -468,16 +479,22 @@ static __u64 ft_conn_created(const struct ft_conn *c)
 	return c->dir[c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0].first_ns;
 }
 
+/* Who holds a slot: meta less its timeout class, and there the creation tick's low 8 bits. */
+static __u32 ft_ident(const struct ft_conn *c)
+{
+	return FT_META_ID(c->meta) | ((__u32)(ft_conn_created(c) >> FT_TICK_SHIFT) & 0xff) << 8;
+}
+
 /*
- * The slot holds the connection it held last time: same creation time,
- * tag and reuse sequence, and counters that did not go back (they only do
- * for a connection the other checks could not tell apart: one put there
- * 256 reuses later, in the same tick, with a key of the same tag).
+ * The slot holds the connection it held last time: same tag, reuse
+ * sequence and creation tick (its low 8 bits), and counters that did not
+ * go back (they only do for a connection the other checks could not tell
+ * apart: one put there a multiple of 256 reuses later, in a tick a
+ * multiple of 256 ms apart, with a key of the same tag).
  */
 static int ft_shadow_same(const struct ft_shadow *sh, const struct ft_conn *c)
 {
-	if (sh->flow == FT_NO_FLOW || sh->id != FT_META_ID(c->meta) ||
-	    sh->created_ns != ft_conn_created(c))
+	if (sh->flow == FT_NO_FLOW || sh->id != ft_ident(c))
 		return 0;
 	for (int d = 0; d < 2; d++)
 		if (c->dir[d].packets < sh->packets[d] || c->dir[d].bytes < sh->bytes[d])
@@ -505,8 +522,7 @@ static int ft_shadow_attach(struct ft_scan *s, struct ft_shadow *sh, const struc
 	s->flows[idx].nslots++;
 	memset(sh, 0, sizeof(*sh));
 	sh->flow = idx;
-	sh->id = FT_META_ID(c->meta);
-	sh->created_ns = ft_conn_created(c);
+	sh->id = ft_ident(c);
 	s->st.new_slots++;
 	return 0;
 }
@@ -538,7 +554,7 @@ static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struc
 {
 	struct ft_flow *f = &s->flows[sh->flow];
 	__u64 last = c->dir[0].last_ns > c->dir[1].last_ns ? c->dir[0].last_ns : c->dir[1].last_ns;
-	__u32 created = sh->created_ns >> FT_TICK_SHIFT;
+	__u32 created = ft_conn_created(c) >> FT_TICK_SHIFT;
 	double w;
 
 	if (f->gen != s->gen) {
@@ -564,7 +580,8 @@ static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struc
 		sh->bytes[d] = c->dir[d].bytes;
 	}
 	if (s->rate)
-		memcpy(s->pps[sh->flow], f->pps, sizeof(f->pps));
+		for (int d = 0; d < 2; d++)
+			s->pps[sh->flow][d] = (float)f->pps[d];
 	/* The copy that saw the latest packet knows the connection's state best. */
 	if (last >= f->last_ns) {
 		f->last_ns = last;
@@ -631,7 +648,7 @@ static void ft_scan_prefetch(const struct ft_scan *s, const struct ft_bucket *bu
 		ft_prefetch_flow(&s->flows[sh->flow]);
 		__builtin_prefetch(&s->pps[sh->flow], 1);
 	}
-	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || sh->id != FT_META_ID(m)))
+	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || FT_META_ID(sh->id) != FT_META_ID(m)))
 		__builtin_prefetch(&s->index[ft_key_hash(s, &slot->key) & s->index_mask]);
 }
 
@@ -751,7 +768,7 @@ const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key 
 	return e->flow ? &s->flows[e->flow - 1] : NULL;
 }
 
-const double *ft_scan_pps(const struct ft_scan *s)
+const float *ft_scan_pps(const struct ft_scan *s)
 {
 	return &s->pps[0][0];
 }
@@ -782,8 +799,8 @@ void ft_scan_mark(const struct ft_scan *s, struct ft_bucket *buckets, const __u8
 
 		if (sh->flow == FT_NO_FLOW || (!marks[sh->flow] && !s->flows[sh->flow].hw))
 			continue;
-		ft_slot_mark(&buckets[j / FT_SLOTS].slot[j % FT_SLOTS], sh->id, marks[sh->flow],
-			     now_tick);
+		ft_slot_mark(&buckets[j / FT_SLOTS].slot[j % FT_SLOTS], FT_META_ID(sh->id),
+			     marks[sh->flow], now_tick);
 	}
 }
 

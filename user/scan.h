@@ -114,10 +114,11 @@ static inline int ft_flow_live(const struct ft_flow *f)
 }
 
 /*
- * The pps of every entry of ft_scan_flows(), packed: entry i's direction d
- * at [2 * i + d]. What ranking by pps reads, 16 bytes a flow.
+ * The pps of every entry of ft_scan_flows(), packed and rounded to float:
+ * entry i's direction d at [2 * i + d]. What ranking by pps reads, 8 bytes
+ * a flow; rounding keeps the order (x <= y gives (float)x <= (float)y).
  */
-const double *ft_scan_pps(const struct ft_scan *s);
+const float *ft_scan_pps(const struct ft_scan *s);
 
 /* The flow of key, or NULL. */
 const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key);
