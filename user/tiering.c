@@ -12,7 +12,8 @@
 struct ft_tiering {
 	struct ft_offload *m;
 	struct ft_offload_flow *cand;
-	size_t ncand, cand_cap;
+	__u32 *cand_flow; /* cand[i]'s entry in ft_scan_flows() */
+	size_t ncand, cand_cap, cand_flow_cap;
 	__u8 *marks; /* per entry of ft_scan_flows() */
 	size_t marks_cap;
 	struct ft_ranked *hw; /* the directions in hardware after the last tick */
@@ -38,6 +39,7 @@ void ft_tiering_free(struct ft_tiering *t)
 	if (!t)
 		return;
 	free(t->cand);
+	free(t->cand_flow);
 	free(t->marks);
 	free(t->hw);
 	free(t);
@@ -146,8 +148,11 @@ static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u
 			if (!ft_nic_can(f, d))
 				continue;
 			if (ft_grow((void **)&t->cand, &t->cand_cap, t->ncand + 1 + t->cand_cap / 2,
-				    sizeof(*t->cand)))
+				    sizeof(*t->cand)) ||
+			    ft_grow((void **)&t->cand_flow, &t->cand_flow_cap, t->cand_cap,
+				    sizeof(*t->cand_flow)))
 				return -ENOMEM;
+			t->cand_flow[t->ncand] = i;
 			ft_candidate(&t->cand[t->ncand++], s, f, d, now_tick);
 			if (t->ndevs < FT_TIERING_MAX_DEVS)
 				ft_tiering_add_device(t, f->in_ifindex[d]);
@@ -174,7 +179,7 @@ static void ft_tiering_note_hw(struct ft_tiering *t, const struct ft_scan *s,
 /* Marks each flow with a direction in hardware, and those whose rule counted packets. */
 static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 {
-	size_t n, nmoved = 0;
+	size_t n, nmoved;
 	const struct ft_flow *flows = ft_scan_flows(s, &n);
 	const __u64 *moved_ids;
 	__u64 *moved = NULL;
@@ -190,12 +195,9 @@ static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 	}
 	for (size_t i = 0; i < t->ncand; i++) {
 		const struct ft_offload_flow *c = &t->cand[i];
-		const struct ft_flow *f = ft_scan_find(s, &c->rule.key);
-		size_t idx;
+		__u32 idx = t->cand_flow[i];
+		const struct ft_flow *f = &flows[idx];
 
-		if (!f)
-			continue;
-		idx = (size_t)(f - flows);
 		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE) {
 			t->marks[idx] |= FT_MARK_HW;
 			ft_tiering_note_hw(t, s, f, c->rule.dir);
