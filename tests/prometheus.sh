@@ -50,9 +50,11 @@ end() {
 cleanup() {
 	end "$prom_pid"
 	end "$serve_pid"
+	# Unloaded where it was attached; --force for a namespace already gone.
+	nsenter --net="/run/netns/$B" "$FT_BIN" unload --pin-dir "$PIN" >/dev/null 2>&1 ||
+		"$FT_BIN" unload --force --pin-dir "$PIN" >/dev/null 2>&1 || true
 	ip netns del "$A" 2>/dev/null || true
 	ip netns del "$B" 2>/dev/null || true
-	"$FT_BIN" unload --pin-dir "$PIN" >/dev/null 2>&1 || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
