@@ -13,7 +13,7 @@ struct ft_tiering {
 	struct ft_offload *m;
 	struct ft_offload_flow *cand;
 	size_t ncand, cand_cap;
-	__u8 *marks; /* per entry of ft_scan_flows() */
+	__u8 *marks; /* per flow entry (ft_scan_entries()) */
 	size_t marks_cap;
 	struct ft_ranked *hw; /* the directions in hardware after the last tick */
 	size_t nhw, hw_cap;
@@ -130,18 +130,17 @@ static void ft_candidate(struct ft_offload_flow *c, const struct ft_scan *s,
 /* Every direction the NIC could carry; the manager applies the rest of the rules. */
 static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u32 now_tick)
 {
-	size_t n;
-	const struct ft_flow *flows = ft_scan_flows(s, &n);
+	size_t n = ft_scan_entries(s);
+	struct ft_flow v;
+	const struct ft_flow *f = &v;
 
 	t->ncand = 0;
 	if (ft_grow((void **)&t->marks, &t->marks_cap, n ? n : 1, 1))
 		return -ENOMEM;
 	memset(t->marks, 0, n);
 	for (size_t i = 0; i < n; i++) {
-		const struct ft_flow *f = &flows[i];
-
-		if (!ft_flow_live(f))
-			continue;
+		if (ft_scan_read(s, i, &v))
+			continue; /* no flow, or gone since the scan */
 		for (int d = 0; d < 2; d++) {
 			if (!ft_nic_can(f, d))
 				continue;
@@ -174,8 +173,7 @@ static void ft_tiering_note_hw(struct ft_tiering *t, const struct ft_scan *s,
 /* Marks each flow with a direction in hardware, and those whose rule counted packets. */
 static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 {
-	size_t n, nmoved = 0;
-	const struct ft_flow *flows = ft_scan_flows(s, &n);
+	size_t nmoved = 0;
 	const __u64 *moved_ids;
 	__u64 *moved = NULL;
 
@@ -195,7 +193,7 @@ static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 
 		if (!f)
 			continue;
-		idx = (size_t)(f - flows);
+		idx = f->id;
 		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE) {
 			t->marks[idx] |= FT_MARK_HW;
 			ft_tiering_note_hw(t, s, f, c->rule.dir);
@@ -293,8 +291,8 @@ static int ft_same_cmp(const void *a, const void *b)
 	const struct ft_ranked *x = &((const struct ft_valued *)a)->r;
 	const struct ft_ranked *y = &((const struct ft_valued *)b)->r;
 
-	if (x->flow != y->flow)
-		return x->flow < y->flow ? -1 : 1;
+	if (x->flow->id != y->flow->id)
+		return x->flow->id < y->flow->id ? -1 : 1;
 	return x->dir - y->dir;
 }
 
