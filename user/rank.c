@@ -148,6 +148,14 @@ struct ft_rank_vals {
 	size_t stride;	 /* bytes from one flow's values to the next */
 	int narrow;	 /* 32-bit floats, else 64-bit words */
 	__u64 *counters; /* allocated for packets and bytes */
+	/*
+	 * Candidates are read into k + 1 views of the ranking's own, one per
+	 * heap entry and a spare, and only the k winners become the scanner's
+	 * views: ties (a first scan, idle flows) offer every flow.
+	 */
+	struct ft_flow *views;
+	struct ft_flow **spare; /* views no heap entry holds; the last is the next candidate's */
+	size_t nspare;
 };
 
 static int ft_rank_values(const struct ft_scan *s, enum ft_sort sort, struct ft_rank_vals *v)
@@ -156,6 +164,8 @@ static int ft_rank_values(const struct ft_scan *s, enum ft_sort sort, struct ft_
 
 	v->narrow = sort == FT_SORT_PPS || sort == FT_SORT_BPS;
 	v->counters = NULL;
+	v->views = NULL;
+	v->spare = NULL;
 	if (v->narrow) {
 		v->base = (const char *)ft_scan_rates(s, &v->stride);
 		if (sort == FT_SORT_BPS)
@@ -195,8 +205,50 @@ static inline __u64 ft_rank_load(const struct ft_rank_vals *v, int narrow, size_
  * The loop over every flow, inlined once per width (narrow is a constant
  * at each call) so that the loop itself does not test it.
  */
+static int ft_rank_read(const struct ft_scan *s, const struct ft_rank_vals *v, size_t i, int d,
+			struct ft_ranked *c)
+{
+	struct ft_flow *f = v->spare[v->nspare - 1];
+
+	if (ft_scan_read(s, i, f))
+		return -ENOENT;
+	c->flow = f;
+	c->key = &f->key;
+	c->dir = d;
+	return 0;
+}
+
+/* The winners as the scanner's views, which last until the next scan; gone ones leave. */
+static size_t ft_rank_keep(const struct ft_scan *s, struct ft_ranked *out, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ft_flow *f = ft_scan_view(s, out[i].flow->id);
+
+		if (!f)
+			continue;
+		out[m] = out[i];
+		out[m].flow = f;
+		out[m++].key = &f->key;
+	}
+	return m;
+}
+
+static int ft_rank_scratch(struct ft_rank_vals *v, size_t k)
+{
+	v->views = malloc((k + 1) * sizeof(*v->views));
+	v->spare = malloc((k + 1) * sizeof(*v->spare));
+	if (!v->views || !v->spare)
+		return -ENOMEM;
+	for (size_t i = 0; i <= k; i++)
+		v->spare[i] = &v->views[i];
+	v->nspare = k + 1;
+	return 0;
+}
+
 static inline __attribute__((always_inline)) size_t
-ft_rank_pass(const struct ft_scan *s, const struct ft_rank_vals *vals, int narrow, size_t k,
+ft_rank_pass(const struct ft_scan *s, struct ft_rank_vals *vals, int narrow, size_t k,
 	     struct ft_ranked *out, size_t field)
 {
 	size_t nflows = ft_scan_entries(s), n = 0;
@@ -216,12 +268,16 @@ ft_rank_pass(const struct ft_scan *s, const struct ft_rank_vals *vals, int narro
 				continue;
 			if (!ft_scan_totals(s, i)[d])
 				continue;
-			c.flow = ft_scan_view(s, i);
-			if (!c.flow) /* no flow, or its slots were all recycled */
-				continue;
-			c.key = ft_flow_key(s, c.flow);
-			c.dir = d;
-			n = ft_heap_offer(out, n, k, &c, field);
+			if (ft_rank_read(s, vals, i, d, &c))
+				continue; /* no flow, or its slots were all recycled */
+			if (n < k) {
+				vals->nspare--;
+				n = ft_heap_offer(out, n, k, &c, field);
+			} else if (ft_before(&c, &out[0], field)) {
+				vals->spare[vals->nspare - 1] = (struct ft_flow *)out[0].flow;
+				out[0] = c;
+				ft_heap_down(out, n, 0, field);
+			}
 			if (n == k)
 				worst = ft_rank_load(vals, narrow, out[0].flow->id, out[0].dir);
 		}
@@ -237,17 +293,22 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 	if (!k || (unsigned int)sort >= FT_SORT_MAX)
 		return 0;
 	field = ft_sort_field[sort];
-	if (ft_rank_values(s, sort, &vals))
-		return 0;
+	n = 0;
+	if (ft_rank_values(s, sort, &vals) || ft_rank_scratch(&vals, k))
+		goto out;
 	if (vals.narrow)
 		n = ft_rank_pass(s, &vals, 1, k, out, field);
 	else
 		n = ft_rank_pass(s, &vals, 0, k, out, field);
-	free(vals.counters);
 	/* Heapsort: the root, the worst left, goes to the end each time. */
 	for (size_t m = n; m > 1; m--) {
 		ft_swap(&out[0], &out[m - 1]);
 		ft_heap_down(out, m - 1, 0, field);
 	}
+	n = ft_rank_keep(s, out, n);
+out:
+	free(vals.counters);
+	free(vals.views);
+	free(vals.spare);
 	return n;
 }

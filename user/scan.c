@@ -680,8 +680,25 @@ static void ft_scan_prefetch(const struct ft_scan *s, const struct ft_bucket *bu
 		__builtin_prefetch(&s->index[ft_key_hash(s, &slot->key) & s->index_mask]);
 }
 
+/* Views kept from one scan to the next, to be reused: callers single out a few flows. */
+#define FT_VIEW_KEEP 4u
+
+/* The views of the scan before go; past the first chunks, their memory too. */
 static void ft_views_clear(struct ft_views *v)
 {
+	__u32(*m)[2];
+
+	while (v->nchunks > FT_VIEW_KEEP)
+		free(v->chunks[--v->nchunks]);
+	if (v->mask + 1 > 2 * FT_VIEW_KEEP * FT_VIEW_CHUNK) {
+		m = calloc(2 * FT_VIEW_KEEP * FT_VIEW_CHUNK, sizeof(*m));
+		if (m) {
+			free(v->map);
+			v->map = m;
+			v->mask = 2 * FT_VIEW_KEEP * FT_VIEW_CHUNK - 1;
+			v->n = 0;
+		}
+	}
 	if (v->n)
 		memset(v->map, 0, ((size_t)v->mask + 1) * sizeof(*v->map));
 	v->n = 0;
