@@ -21,12 +21,14 @@
  * the same scan holds its key again.
  *
  * A flow entry keeps only what the table cannot give back: rates (floats),
- * totals, its key's hash and the first of its slots; the slots a key holds
- * are chained through next[]. The key, the counters and the state are read
- * from those slots when a caller asks (ft_scan_read), and the index
- * compares keys the same way: the slot of a flow whose shadow identity
- * still matches the slot's meta word holds the flow's connection, hence its
- * key.
+ * totals, two hashes of its key and the first of its slots; the slots a
+ * key holds are chained through next[]. The key, the counters and the
+ * state are read from those slots when a caller asks (ft_scan_read), and
+ * the index compares keys the same way: the slot of a flow whose shadow
+ * identity still matches the slot's meta word holds the flow's connection,
+ * hence its key. A flow none of whose slots does any more (its connection
+ * closed, came back to its slot or moved to another since the scan before)
+ * is told by its key's second hash.
  *
  * Memory: 44 bytes a slot (shadow, chain) and 4 (dying list, touched only
  * as used), 64 a flow and 10-21 a flow in the index.
