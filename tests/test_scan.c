@@ -827,6 +827,8 @@ Test(scan, a_flow_whose_slots_were_recycled_since_the_scan_is_gone)
 	cr_assert_eq(ft_scan_read(scan, id2, &v), -ESTALE);
 	cr_assert_null(ft_scan_view(scan, id2));
 	cr_assert_null(ft_scan_find(scan, &k2));
+	cr_assert_eq(ft_scan_lookup(scan, &k2), (long)id2, "the entry stays until the next scan");
+	cr_assert_eq(ft_scan_lookup(scan, &other), -ENOENT, "not scanned yet");
 	cr_assert_eq(ft_rank_top(scan, FT_SORT_PACKETS, 2, r), 0, "ranking reads the table");
 
 	/* The next scan lets them go, and a connection of k back in a slot is a new flow. */

@@ -996,14 +996,21 @@ void ft_scan_counters(const struct ft_scan *s, int bytes, __u64 *out)
 	}
 }
 
-const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key)
+long ft_scan_lookup(const struct ft_scan *s, const struct ft_key *key)
 {
 	const struct ft_index_ent *e;
 
 	if (!s->table)
-		return NULL;
+		return -ENOENT;
 	e = ft_index_lookup(s, key, ft_key_hash(s, key));
-	return e->flow ? ft_scan_view(s, e->flow - 1) : NULL;
+	return e->flow ? (long)e->flow - 1 : -ENOENT;
+}
+
+const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key)
+{
+	long id = ft_scan_lookup(s, key);
+
+	return id < 0 ? NULL : ft_scan_view(s, id);
 }
 
 static void ft_slot_mark(struct ft_conn *c, __u32 id, __u8 mark, __u32 now_tick)

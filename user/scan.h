@@ -126,6 +126,9 @@ const __u64 *ft_scan_totals(const struct ft_scan *s, size_t id);
  */
 void ft_scan_counters(const struct ft_scan *s, int bytes, __u64 *out);
 
+/* The entry of key's flow, or -ENOENT. No view is made. */
+long ft_scan_lookup(const struct ft_scan *s, const struct ft_key *key);
+
 /* The flow of key, as ft_scan_view() gives it, or NULL. */
 const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key);
 

@@ -188,15 +188,17 @@ static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 	}
 	for (size_t i = 0; i < t->ncand; i++) {
 		const struct ft_offload_flow *c = &t->cand[i];
-		const struct ft_flow *f = ft_scan_find(s, &c->rule.key);
-		size_t idx;
+		/* By entry: a view for every candidate would keep one per flow. */
+		long idx = ft_scan_lookup(s, &c->rule.key);
+		const struct ft_flow *f;
 
-		if (!f)
+		if (idx < 0)
 			continue;
-		idx = f->id;
 		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE) {
 			t->marks[idx] |= FT_MARK_HW;
-			ft_tiering_note_hw(t, s, f, c->rule.dir);
+			f = ft_scan_view(s, idx);
+			if (f)
+				ft_tiering_note_hw(t, s, f, c->rule.dir);
 		}
 		if (moved && bsearch(&c->id, moved, nmoved, sizeof(*moved), ft_id_cmp))
 			t->marks[idx] |= FT_MARK_TOUCH;
