@@ -209,16 +209,15 @@ static void ft_sum_one(struct ft_sums *t, __u8 flags, __u8 verdict, __u8 hw, __u
 
 static void ft_sum_flows(const struct ft_scan *s, struct ft_sums *t)
 {
-	size_t n;
-	const struct ft_flow *flows = ft_scan_flows(s, &n);
+	size_t n = ft_scan_entries(s);
+	struct ft_flow v;
+	const struct ft_flow *f = &v;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct ft_flow *f = &flows[i];
-
-		if (ft_flow_live(f))
+	/* A flow whose slots were all recycled since the scan is the table's now. */
+	for (size_t i = 0; i < n; i++)
+		if (!ft_scan_read(s, i, &v))
 			ft_sum_one(t, f->flags, f->verdict, f->hw, f->state,
 				   ft_flow_key(s, f)->zone, f->packets, f->bytes);
-	}
 }
 
 /* Bucket fill, and the entries' sums unless a scan gives them. */

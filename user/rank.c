@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rank.h"
@@ -138,39 +139,57 @@ static size_t ft_heap_offer(struct ft_ranked *h, size_t n, size_t k, const struc
 }
 
 /*
- * Where the loop over every flow reads values: ranking by pps, as the
- * controller does every interval, reads the scanner's packed copy (8
- * bytes a flow, floats); the other keys read the flows themselves.
+ * Where the loop over every flow reads values: rates from the scanner's
+ * flow entries (floats, one cache line a flow), counters from an array
+ * summed from the scanner's shadow for this ranking (64-bit words).
  */
 struct ft_rank_vals {
 	const char *base;
-	size_t stride; /* bytes from one flow's values to the next */
-	int narrow;    /* 32-bit floats, else 64-bit words */
+	size_t stride;	 /* bytes from one flow's values to the next */
+	int narrow;	 /* 32-bit floats, else 64-bit words */
+	__u64 *counters; /* allocated for packets and bytes */
+	/*
+	 * Candidates are read into k + 1 views of the ranking's own, one per
+	 * heap entry and a spare, and only the k winners become the scanner's
+	 * views: ties (a first scan, idle flows) offer every flow.
+	 */
+	struct ft_flow *views;
+	struct ft_flow **spare; /* views no heap entry holds; the last is the next candidate's */
+	size_t nspare;
 };
 
-static void ft_rank_values(const struct ft_scan *s, enum ft_sort sort, struct ft_rank_vals *v)
+static int ft_rank_values(const struct ft_scan *s, enum ft_sort sort, struct ft_rank_vals *v)
 {
-	size_t n;
+	size_t n = ft_scan_entries(s);
 
-	v->narrow = sort == FT_SORT_PPS;
+	v->narrow = sort == FT_SORT_PPS || sort == FT_SORT_BPS;
+	v->counters = NULL;
+	v->views = NULL;
+	v->spare = NULL;
 	if (v->narrow) {
-		v->stride = 2 * sizeof(float);
-		v->base = (const char *)ft_scan_pps(s);
-		return;
+		v->base = (const char *)ft_scan_rates(s, &v->stride);
+		if (sort == FT_SORT_BPS)
+			v->base += 2 * sizeof(float);
+		return 0;
 	}
-	v->stride = sizeof(struct ft_flow);
-	v->base = (const char *)ft_scan_flows(s, &n) + ft_sort_field[sort];
+	v->counters = malloc((n ? n : 1) * 2 * sizeof(__u64));
+	if (!v->counters)
+		return -ENOMEM;
+	ft_scan_counters(s, sort == FT_SORT_BYTES, v->counters);
+	v->base = (const char *)v->counters;
+	v->stride = 2 * sizeof(__u64);
+	return 0;
 }
 
 _Static_assert(sizeof(float) == sizeof(__u32), "packed rates compare as 32-bit words");
 
 /*
  * Flow i's direction d, as a word that orders as the value does (the bits
- * of a non-negative float, like those of a double, order as the number).
+ * of a non-negative float order as the number).
  */
 static inline __u64 ft_rank_load(const struct ft_rank_vals *v, int narrow, size_t i, int d)
 {
-	const char *p = v->base + i * (narrow ? 2 * sizeof(float) : v->stride);
+	const char *p = v->base + i * v->stride;
 	__u32 w;
 	__u64 q;
 
@@ -186,12 +205,53 @@ static inline __u64 ft_rank_load(const struct ft_rank_vals *v, int narrow, size_
  * The loop over every flow, inlined once per width (narrow is a constant
  * at each call) so that the loop itself does not test it.
  */
+static int ft_rank_read(const struct ft_scan *s, const struct ft_rank_vals *v, size_t i, int d,
+			struct ft_ranked *c)
+{
+	struct ft_flow *f = v->spare[v->nspare - 1];
+
+	if (ft_scan_read(s, i, f))
+		return -ENOENT;
+	c->flow = f;
+	c->key = &f->key;
+	c->dir = d;
+	return 0;
+}
+
+/* The winners as the scanner's views, which last until the next scan; gone ones leave. */
+static size_t ft_rank_keep(const struct ft_scan *s, struct ft_ranked *out, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ft_flow *f = ft_scan_view(s, out[i].flow->id);
+
+		if (!f)
+			continue;
+		out[m] = out[i];
+		out[m].flow = f;
+		out[m++].key = &f->key;
+	}
+	return m;
+}
+
+static int ft_rank_scratch(struct ft_rank_vals *v, size_t k)
+{
+	v->views = malloc((k + 1) * sizeof(*v->views));
+	v->spare = malloc((k + 1) * sizeof(*v->spare));
+	if (!v->views || !v->spare)
+		return -ENOMEM;
+	for (size_t i = 0; i <= k; i++)
+		v->spare[i] = &v->views[i];
+	v->nspare = k + 1;
+	return 0;
+}
+
 static inline __attribute__((always_inline)) size_t
-ft_rank_pass(const struct ft_scan *s, const struct ft_rank_vals *vals, int narrow, size_t k,
+ft_rank_pass(const struct ft_scan *s, struct ft_rank_vals *vals, int narrow, size_t k,
 	     struct ft_ranked *out, size_t field)
 {
-	size_t nflows, n = 0;
-	const struct ft_flow *flows = ft_scan_flows(s, &nflows);
+	size_t nflows = ft_scan_entries(s), n = 0;
 	__u64 worst = 0; /* the root's value in vals, once the heap is full */
 	struct ft_ranked c;
 
@@ -202,21 +262,24 @@ ft_rank_pass(const struct ft_scan *s, const struct ft_rank_vals *vals, int narro
 			/*
 			 * Once the heap is full most directions lose to its root on
 			 * value alone, so the value is read first (free entries
-			 * have values of 0) and the rest of the flow only then.
-			 * The packed floats may tie where the doubles differ,
-			 * never order the other way: a loser here loses there.
+			 * have values of 0) and the flow, from the table, only then.
 			 */
 			if (n == k && ft_rank_load(vals, narrow, i, d) < worst)
 				continue;
-			if (!ft_flow_live(&flows[i]) || !flows[i].total_packets[d])
+			if (!ft_scan_totals(s, i)[d])
 				continue;
-			c.flow = &flows[i];
-			c.key = ft_flow_key(s, &flows[i]);
-			c.dir = d;
-			n = ft_heap_offer(out, n, k, &c, field);
+			if (ft_rank_read(s, vals, i, d, &c))
+				continue; /* no flow, or its slots were all recycled */
+			if (n < k) {
+				vals->nspare--;
+				n = ft_heap_offer(out, n, k, &c, field);
+			} else if (ft_before(&c, &out[0], field)) {
+				vals->spare[vals->nspare - 1] = (struct ft_flow *)out[0].flow;
+				out[0] = c;
+				ft_heap_down(out, n, 0, field);
+			}
 			if (n == k)
-				worst = ft_rank_load(vals, narrow, (size_t)(out[0].flow - flows),
-						     out[0].dir);
+				worst = ft_rank_load(vals, narrow, out[0].flow->id, out[0].dir);
 		}
 	}
 	return n;
@@ -230,7 +293,9 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 	if (!k || (unsigned int)sort >= FT_SORT_MAX)
 		return 0;
 	field = ft_sort_field[sort];
-	ft_rank_values(s, sort, &vals);
+	n = 0;
+	if (ft_rank_values(s, sort, &vals) || ft_rank_scratch(&vals, k))
+		goto out;
 	if (vals.narrow)
 		n = ft_rank_pass(s, &vals, 1, k, out, field);
 	else
@@ -240,5 +305,10 @@ size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct 
 		ft_swap(&out[0], &out[m - 1]);
 		ft_heap_down(out, m - 1, 0, field);
 	}
+	n = ft_rank_keep(s, out, n);
+out:
+	free(vals.counters);
+	free(vals.views);
+	free(vals.spare);
 	return n;
 }

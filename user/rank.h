@@ -35,7 +35,8 @@ int ft_rank_before(const struct ft_ranked *a, const struct ft_ranked *b, enum ft
 /*
  * The best k directions of the scan's flows into out, best first; returns
  * how many (fewer when there are fewer directions). A direction that never
- * carried a packet is not ranked. Costs O(n log k) for n flows, with a
+ * carried a packet is not ranked, nor a flow gone from the table since the
+ * scan (ft_scan_read). Costs O(n log k) for n flows, with a
  * min-heap of the k best so far; valid until the next ft_scan_run().
  */
 size_t ft_rank_top(const struct ft_scan *s, enum ft_sort sort, size_t k, struct ft_ranked *out);

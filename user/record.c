@@ -152,14 +152,14 @@ static int ft_rec_by_id(const void *a, const void *b)
 
 static int ft_rec_collect(struct ft_record *r)
 {
-	size_t n;
-	const struct ft_flow *flows = ft_scan_flows(r->scan, &n);
+	size_t n = ft_scan_entries(r->scan);
+	struct ft_flow v;
+	const struct ft_flow *f = &v;
 
 	r->nlines = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct ft_flow *f = &flows[i];
-
-		if (!ft_flow_live(f))
+		/* Gone since the scan: recorded at the next scan if the flow carries on. */
+		if (ft_scan_read(r->scan, i, &v))
 			continue;
 		for (int d = 0; d < 2; d++) {
 			__u64 id = ft_flow_id(ft_flow_key(r->scan, f), d), delta;

@@ -20,8 +20,18 @@
  * a dying list and leaves at the end of the scan unless some later slot of
  * the same scan holds its key again.
  *
- * Memory: 40 bytes a slot (shadow) and 4 (dying list, touched only as used),
- * 176 a flow (flow, key, pps copy) and 10-21 a flow in the index.
+ * A flow entry keeps only what the table cannot give back: rates (floats),
+ * totals, two hashes of its key and the first of its slots; the slots a
+ * key holds are chained through next[]. The key, the counters and the
+ * state are read from those slots when a caller asks (ft_scan_read), and
+ * the index compares keys the same way: the slot of a flow whose shadow
+ * identity still matches the slot's meta word holds the flow's connection,
+ * hence its key. A flow none of whose slots does any more (its connection
+ * closed, came back to its slot or moved to another since the scan before)
+ * is told by its key's second hash.
+ *
+ * Memory: 44 bytes a slot (shadow, chain) and 4 (dying list, touched only
+ * as used), 64 a flow and 10-21 a flow in the index.
  */
 #define _GNU_SOURCE /* mremap */
 #include <errno.h>
@@ -33,6 +43,7 @@
 #include "scan.h"
 
 #define FT_NO_FLOW 0xffffffffu
+#define FT_NO_SLOT ((1u << 29) - 1) /* and the largest table: FT_MAX_FLOWS / 2 slots */
 /* The meta word less the timeout class, which changes with the state. */
 #define FT_META_ID(m) ((m)&0xffff00ffu)
 #define FT_MAX_FLOWS  (1u << 30) /* twice the largest table the datapath makes */
@@ -70,6 +81,48 @@ struct ft_shadow {
 
 _Static_assert(sizeof(struct ft_shadow) == 40, "a shadow entry is 40 bytes");
 
+/*
+ * A flow entry, one cache line: what ranking reads (rates) first, and
+ * nothing the table holds. Rates are floats: 8 bytes a flow fewer, and
+ * ranking reads them here instead of from a copy.
+ */
+struct ft_entry {
+	float pps[2];
+	float bps[2];
+	__u64 total_packets[2];
+	__u64 total_bytes[2];
+	/*
+	 * Its key's two hashes: the index's, to leave the index without the
+	 * key, and a second, independent one. Both together tell the key, with
+	 * odds of 2^-64 against (the seeds are secret), when no slot holds the
+	 * flow's connection any more: a connection that came back to its
+	 * slot, or moved to another, since the scan before.
+	 */
+	__u32 hash;
+	__u32 hash2;
+	__u32 slot : 29; /* the first slot of its chain */
+	__u32 rated : 1; /* the rates have been set once */
+	__u32 fresh : 1; /* this scan sets the rates instead of smoothing them */
+	__u32 dying : 1; /* on the list of flows that lost their last slot */
+	__u16 nslots;	 /* shadow entries referring to it; 0: not a flow */
+	__u16 gen;	 /* the scan that last added a slot's counters */
+};
+
+_Static_assert(sizeof(struct ft_entry) == 64, "a flow entry is a cache line");
+
+/*
+ * Views handed out by ft_scan_view until the next scan, in chunks that
+ * never move, found by entry through a small open-addressing map.
+ */
+#define FT_VIEW_CHUNK 256u
+struct ft_views {
+	struct ft_flow **chunks;
+	__u32 nchunks;
+	__u32 n;
+	__u32 (*map)[2]; /* entry + 1, view; 0: empty */
+	__u32 mask;
+};
+
 struct ft_index_ent {
 	__u32 hash;
 	__u32 flow; /* index in flows + 1; 0: empty */
@@ -77,21 +130,12 @@ struct ft_index_ent {
 
 struct ft_scan {
 	struct ft_shadow *shadow;
+	__u32 *next; /* per slot: the next slot of its flow's chain */
 	__u32 nr_slots;
-	struct ft_flow *flows; /* page-aligned: each flow is two whole lines */
-	struct ft_key *keys;   /* keys[i] is flows[i]'s */
+	const struct ft_bucket *table; /* the last scan's */
+	struct ft_entry *flows;	       /* page-aligned */
 	__u32 flows_cap;
-	/*
-	 * pps[i] is flows[i].pps, again, as float: ranking by pps, every
-	 * interval, then reads 8 bytes a flow instead of the 128 the hardware
-	 * fetches with a flow's first line (9 ms for 1M flows, 2 ms this way).
-	 * Rounding to float keeps the order (it never turns a < b into a > b),
-	 * so ranking can skip on it and still order by the flow's doubles.
-	 */
-	float (*pps)[2];
-	/* Each flows_cap, or more after a failed growth. */
-	__u32 keys_cap;
-	__u32 pps_cap;
+	struct ft_views *views;
 	__u32 flows_used; /* entries ever handed out; the rest were never touched */
 	__u32 nr_flows;	  /* entries in the index */
 	/*
@@ -111,7 +155,7 @@ struct ft_scan {
 	struct ft_index_ent *index;
 	__u32 index_mask;
 	/* Keyed: the keys come from the network, so their hashes must not be guessable. */
-	__u32 seed[10];
+	__u32 seed[20];
 	__u32 half_life_ms;
 	__u16 gen;
 	int scanned; /* prev_ms is set */
@@ -151,23 +195,84 @@ static double ft_exp2_neg(double x)
 }
 
 /* NH over the key's ten words (the datapath's scheme), then a final mix. */
-static __u32 ft_key_hash(const struct ft_scan *s, const struct ft_key *k)
+static __u32 ft_nh(const __u32 *seed, const struct ft_key *k)
 {
 	__u32 w[10];
 	__u64 h = 0;
 
 	memcpy(w, k, sizeof(w));
 	for (int i = 0; i < 10; i += 2)
-		h += (__u64)(__u32)(w[i] + s->seed[i]) * (__u32)(w[i + 1] + s->seed[i + 1]);
+		h += (__u64)(__u32)(w[i] + seed[i]) * (__u32)(w[i + 1] + seed[i + 1]);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	return h >> 32;
 }
 
-static int ft_key_eq(const struct ft_key *a, const struct ft_key *b)
+static __u32 ft_key_hash(const struct ft_scan *s, const struct ft_key *k)
 {
-	return !memcmp(a, b, sizeof(*a));
+	return ft_nh(s->seed, k);
+}
+
+/* Another NH, with seeds of its own: independent of ft_key_hash. */
+static __u32 ft_key_hash2(const struct ft_scan *s, const struct ft_key *k)
+{
+	return ft_nh(s->seed + 10, k);
+}
+
+static const struct ft_conn *ft_slot_at(const struct ft_bucket *buckets, __u32 j)
+{
+	return &buckets[j / FT_SLOTS].slot[j % FT_SLOTS];
+}
+
+/*
+ * Copies a slot the datapath may be writing. The meta word carries the
+ * reuse sequence, so the same meta before and after the copy means the
+ * slot held the same connection throughout (key and creation time are
+ * consistent; counters are each read whole). 1: live, 0: free, -EAGAIN:
+ * it kept changing.
+ */
+static int ft_slot_read(const struct ft_conn *slot, struct ft_conn *c)
+{
+	for (int i = 0; i < FT_READ_TRIES; i++) {
+		__u32 m = __atomic_load_n(&slot->meta, __ATOMIC_ACQUIRE);
+
+		if (!FT_META_TAG(m))
+			return 0;
+		memcpy(c, slot, sizeof(*c));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&slot->meta, __ATOMIC_RELAXED) == m) {
+			c->meta = m;
+			return 1;
+		}
+	}
+	return -EAGAIN;
+}
+
+/*
+ * Slot j's connection, when it is still the one its shadow entry knows:
+ * same tag and reuse sequence. 1, or 0 for a slot recycled, freed or
+ * changing too fast to read.
+ */
+static int ft_slot_same(const struct ft_scan *s, __u32 j, struct ft_conn *c)
+{
+	return ft_slot_read(ft_slot_at(s->table, j), c) == 1 &&
+	       FT_META_ID(c->meta) == FT_META_ID(s->shadow[j].id);
+}
+
+/*
+ * Whether flow idx's key is k (whose index hash matched): read from the
+ * first of its slots that still holds its connection, or else told by the
+ * second hash.
+ */
+static int ft_entry_has_key(const struct ft_scan *s, __u32 idx, const struct ft_key *k)
+{
+	struct ft_conn c;
+
+	for (__u32 j = s->flows[idx].slot; j != FT_NO_SLOT; j = s->next[j])
+		if (ft_slot_same(s, j, &c))
+			return !memcmp(&c.key, k, sizeof(*k));
+	return s->flows[idx].hash2 == ft_key_hash2(s, k);
 }
 
 /* The entry holding key, or the empty entry where it would go. */
@@ -177,7 +282,7 @@ static struct ft_index_ent *ft_index_lookup(const struct ft_scan *s, const struc
 	for (__u32 i = h & s->index_mask;; i = (i + 1) & s->index_mask) {
 		struct ft_index_ent *e = &s->index[i];
 
-		if (!e->flow || (e->hash == h && ft_key_eq(&s->keys[e->flow - 1], k)))
+		if (!e->flow || (e->hash == h && ft_entry_has_key(s, e->flow - 1, k)))
 			return e;
 	}
 }
@@ -266,41 +371,15 @@ static void ft_index_remove(struct ft_scan *s, struct ft_index_ent *e)
 	s->index[i].flow = 0;
 }
 
-/*
- * One of the arrays beside the flows, grown to cap elements of size bytes
- * unless it has them already (*have); NULL, and p unchanged, on failure.
- */
-static void *ft_grow(void *p, __u32 *have, __u32 cap, size_t size)
-{
-	void *n;
-
-	if (*have >= cap)
-		return p;
-	n = ft_remap(p, (size_t)*have * size, (size_t)cap * size);
-	if (n)
-		*have = cap;
-	return n;
-}
-
-/* Doubles the flows and what goes beside them; the flows last, as the others follow flows_cap. */
+/* Doubles the flows and their free map. */
 static int ft_flows_grow(struct ft_scan *s)
 {
 	__u32 cap = s->flows_cap * 2;
-	struct ft_flow *n;
-	struct ft_key *k;
-	float(*pps)[2];
+	struct ft_entry *n;
 	__u64 *m;
 
 	if (cap > FT_MAX_FLOWS)
 		return -E2BIG;
-	k = ft_grow(s->keys, &s->keys_cap, cap, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	s->keys = k;
-	pps = ft_grow(s->pps, &s->pps_cap, cap, sizeof(*pps));
-	if (!pps)
-		return -ENOMEM;
-	s->pps = pps;
 	if (s->map_cap < cap) {
 		m = ft_remap(s->free_map, ft_map_len(s->map_cap), ft_map_len(cap));
 		if (!m)
@@ -355,7 +434,7 @@ static __u32 ft_flow_get(struct ft_scan *s, const struct ft_key *k, __u32 slot)
 {
 	__u32 h = ft_key_hash(s, k), idx;
 	struct ft_index_ent *e = ft_index_lookup(s, k, h);
-	struct ft_flow *f;
+	struct ft_entry *f;
 
 	if (e->flow)
 		return e->flow - 1;
@@ -378,8 +457,9 @@ static __u32 ft_flow_get(struct ft_scan *s, const struct ft_key *k, __u32 slot)
 	}
 	f = &s->flows[idx];
 	memset(f, 0, sizeof(*f));
-	memset(s->pps[idx], 0, sizeof(s->pps[idx]));
-	s->keys[idx] = *k;
+	f->slot = FT_NO_SLOT;
+	f->hash = h;
+	f->hash2 = ft_key_hash2(s, k);
 	e->hash = h;
 	e->flow = idx + 1;
 	s->nr_flows++;
@@ -387,34 +467,42 @@ static __u32 ft_flow_get(struct ft_scan *s, const struct ft_key *k, __u32 slot)
 	return idx;
 }
 
-/* A slot no longer holds this flow; the last one puts it on the dying list. */
-static void ft_flow_unref(struct ft_scan *s, __u32 idx)
+/* Slot j no longer holds this flow; the last one puts it on the dying list. */
+static void ft_flow_unref(struct ft_scan *s, __u32 idx, __u32 j)
 {
-	struct ft_flow *f = &s->flows[idx];
+	struct ft_entry *f = &s->flows[idx];
+	__u32 p;
 
+	if (f->slot == j) {
+		f->slot = s->next[j];
+	} else {
+		for (p = f->slot; s->next[p] != j; p = s->next[p])
+			;
+		s->next[p] = s->next[j];
+	}
 	if (--f->nslots || f->dying)
 		return;
 	f->dying = 1;
 	s->dying[s->nr_dying++] = idx;
 }
 
-static void ft_prefetch_flow(const struct ft_flow *f)
+static void ft_prefetch_flow(const struct ft_entry *f)
 {
-	for (size_t off = 0; off < sizeof(*f); off += 64)
-		__builtin_prefetch((const char *)f + off, 1);
+	__builtin_prefetch(f, 1);
 }
 
 static void ft_flow_remove(struct ft_scan *s, __u32 idx)
 {
-	struct ft_flow *f = &s->flows[idx];
-	const struct ft_key *k = &s->keys[idx];
-	struct ft_index_ent *e = ft_index_lookup(s, k, ft_key_hash(s, k));
+	struct ft_entry *f = &s->flows[idx];
+	__u32 i = f->hash & s->index_mask;
 
-	if (e->flow == idx + 1) /* always; but never shift entries around a hole */
-		ft_index_remove(s, e);
+	/* By entry, not key: the key may be gone from the table. */
+	while (s->index[i].flow && s->index[i].flow != idx + 1)
+		i = (i + 1) & s->index_mask;
+	if (s->index[i].flow) /* always; but never shift entries around a hole */
+		ft_index_remove(s, &s->index[i]);
 	/* Zero values: ranking compares values before it asks whether a flow is live. */
 	memset(f, 0, sizeof(*f));
-	memset(s->pps[idx], 0, sizeof(s->pps[idx]));
 	s->free_map[idx / 64] |= 1ULL << (idx % 64);
 	s->nr_free++;
 	s->nr_flows--;
@@ -428,50 +516,21 @@ static void ft_flow_remove(struct ft_scan *s, __u32 idx)
 static void ft_scan_reap(struct ft_scan *s)
 {
 	for (__u32 i = 0; i < s->nr_dying; i++) {
-		struct ft_flow *f = &s->flows[s->dying[i]];
+		struct ft_entry *f = &s->flows[s->dying[i]];
 
-		if (i + 2 * FT_AHEAD < s->nr_dying) {
-			__u32 g = s->dying[i + 2 * FT_AHEAD];
-
-			ft_prefetch_flow(&s->flows[g]);
-			__builtin_prefetch(&s->keys[g]);
-		}
+		if (i + 2 * FT_AHEAD < s->nr_dying)
+			ft_prefetch_flow(&s->flows[s->dying[i + 2 * FT_AHEAD]]);
 		if (i + FT_AHEAD < s->nr_dying) {
 			__u32 g = s->dying[i + FT_AHEAD];
 
 			if (!s->flows[g].nslots)
-				__builtin_prefetch(
-					&s->index[ft_key_hash(s, &s->keys[g]) & s->index_mask], 1);
+				__builtin_prefetch(&s->index[s->flows[g].hash & s->index_mask], 1);
 		}
 		f->dying = 0;
 		if (!f->nslots) /* else a later slot held its key again */
 			ft_flow_remove(s, s->dying[i]);
 	}
 	s->nr_dying = 0;
-}
-
-/*
- * Copies a slot the datapath may be writing. The meta word carries the
- * reuse sequence, so the same meta before and after the copy means the
- * slot held the same connection throughout (key and creation time are
- * consistent; counters are each read whole). 1: live, 0: free, -EAGAIN:
- * it kept changing.
- */
-static int ft_slot_read(const struct ft_conn *slot, struct ft_conn *c)
-{
-	for (int i = 0; i < FT_READ_TRIES; i++) {
-		__u32 m = __atomic_load_n(&slot->meta, __ATOMIC_ACQUIRE);
-
-		if (!FT_META_TAG(m))
-			return 0;
-		memcpy(c, slot, sizeof(*c));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&slot->meta, __ATOMIC_RELAXED) == m) {
-			c->meta = m;
-			return 1;
-		}
-	}
-	return -EAGAIN;
 }
 
 static __u64 ft_conn_created(const struct ft_conn *c)
@@ -506,20 +565,22 @@ static void ft_shadow_release(struct ft_scan *s, struct ft_shadow *sh)
 {
 	if (sh->flow == FT_NO_FLOW)
 		return;
-	ft_flow_unref(s, sh->flow);
+	ft_flow_unref(s, sh->flow, sh - s->shadow);
 	sh->flow = FT_NO_FLOW;
 }
 
 /* A connection new to this slot: its counters so far are all delta. */
 static int ft_shadow_attach(struct ft_scan *s, struct ft_shadow *sh, const struct ft_conn *c)
 {
-	__u32 idx;
+	__u32 idx, j = sh - s->shadow;
 
 	ft_shadow_release(s, sh);
-	idx = ft_flow_get(s, &c->key, sh - s->shadow);
+	idx = ft_flow_get(s, &c->key, j);
 	if (idx == FT_NO_FLOW)
 		return -ENOMEM;
 	s->flows[idx].nslots++;
+	s->next[j] = s->flows[idx].slot;
+	s->flows[idx].slot = j;
 	memset(sh, 0, sizeof(*sh));
 	sh->flow = idx;
 	sh->id = ft_ident(c);
@@ -528,20 +589,17 @@ static int ft_shadow_attach(struct ft_scan *s, struct ft_shadow *sh, const struc
 }
 
 /* The first slot of a flow in this scan: restart the sums, age the rates. */
-static void ft_flow_begin(struct ft_scan *s, struct ft_flow *f)
+static void ft_flow_begin(struct ft_scan *s, struct ft_entry *f)
 {
 	f->gen = s->gen;
-	memset(f->packets, 0, sizeof(f->packets));
-	memset(f->bytes, 0, sizeof(f->bytes));
-	f->last_ns = 0;
 	if (!s->rate)
 		return;
 	/* A flow's first rate is its instantaneous rate, not a climb from 0. */
 	f->fresh = !f->rated;
 	f->rated = 1;
 	for (int d = 0; d < 2; d++) {
-		f->pps[d] = f->fresh ? 0 : f->pps[d] * s->decay;
-		f->bps[d] = f->fresh ? 0 : f->bps[d] * s->decay;
+		f->pps[d] = f->fresh ? 0 : (float)(f->pps[d] * s->decay);
+		f->bps[d] = f->fresh ? 0 : (float)(f->bps[d] * s->decay);
 	}
 }
 
@@ -552,45 +610,24 @@ static void ft_flow_begin(struct ft_scan *s, struct ft_flow *f)
  */
 static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struct ft_conn *c)
 {
-	struct ft_flow *f = &s->flows[sh->flow];
-	__u64 last = c->dir[0].last_ns > c->dir[1].last_ns ? c->dir[0].last_ns : c->dir[1].last_ns;
-	__u32 created = ft_conn_created(c) >> FT_TICK_SHIFT;
+	struct ft_entry *f = &s->flows[sh->flow];
 	double w;
 
-	if (f->gen != s->gen) {
+	if (f->gen != s->gen)
 		ft_flow_begin(s, f);
-		f->created_tick = created;
-	} else if ((__s32)(created - f->created_tick) < 0) {
-		f->created_tick = created; /* ticks wrap after 52 days */
-	}
 	w = f->fresh ? s->scale_fresh : s->scale_ewma;
 	for (int d = 0; d < 2; d++) {
 		__u64 dp = c->dir[d].packets - sh->packets[d];
 		__u64 db = c->dir[d].bytes - sh->bytes[d];
 
-		f->packets[d] += c->dir[d].packets;
-		f->bytes[d] += c->dir[d].bytes;
 		f->total_packets[d] += dp;
 		f->total_bytes[d] += db;
 		if (s->rate) {
-			f->pps[d] += w * dp;
-			f->bps[d] += w * db;
+			f->pps[d] = (float)(f->pps[d] + w * dp);
+			f->bps[d] = (float)(f->bps[d] + w * db);
 		}
 		sh->packets[d] = c->dir[d].packets;
 		sh->bytes[d] = c->dir[d].bytes;
-	}
-	if (s->rate)
-		for (int d = 0; d < 2; d++)
-			s->pps[sh->flow][d] = (float)f->pps[d];
-	/* The copy that saw the latest packet knows the connection's state best. */
-	if (last >= f->last_ns) {
-		f->last_ns = last;
-		f->state = c->state;
-		f->verdict = c->verdict;
-		f->hw = c->hw;
-		f->flags = c->flags;
-		f->redirect_ifindex = c->redirect_ifindex;
-		memcpy(f->in_ifindex, c->in_ifindex, sizeof(f->in_ifindex));
 	}
 }
 
@@ -616,11 +653,6 @@ static void ft_scan_slot(struct ft_scan *s, const struct ft_conn *slot, struct f
 	ft_flow_account(s, sh, &c);
 }
 
-static const struct ft_conn *ft_slot_at(const struct ft_bucket *buckets, __u32 j)
-{
-	return &buckets[j / FT_SLOTS].slot[j % FT_SLOTS];
-}
-
 /*
  * Before slot j: the table's lines FT_TABLE_AHEAD slots on, and for the
  * slot FT_AHEAD on, whose meta word is then cached, its flow (the same
@@ -644,12 +676,34 @@ static void ft_scan_prefetch(const struct ft_scan *s, const struct ft_bucket *bu
 	m = __atomic_load_n(&slot->meta, __ATOMIC_RELAXED);
 	if (FT_META_TAG(m))
 		__builtin_prefetch(&slot->dir);
-	if (sh->flow != FT_NO_FLOW) {
+	if (sh->flow != FT_NO_FLOW)
 		ft_prefetch_flow(&s->flows[sh->flow]);
-		__builtin_prefetch(&s->pps[sh->flow], 1);
-	}
 	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || FT_META_ID(sh->id) != FT_META_ID(m)))
 		__builtin_prefetch(&s->index[ft_key_hash(s, &slot->key) & s->index_mask]);
+}
+
+/* Views kept from one scan to the next, to be reused: callers single out a few flows. */
+#define FT_VIEW_KEEP 4u
+
+/* The views of the scan before go; past the first chunks, their memory too. */
+static void ft_views_clear(struct ft_views *v)
+{
+	__u32(*m)[2];
+
+	while (v->nchunks > FT_VIEW_KEEP)
+		free(v->chunks[--v->nchunks]);
+	if (v->mask + 1 > 2 * FT_VIEW_KEEP * FT_VIEW_CHUNK) {
+		m = calloc(2 * FT_VIEW_KEEP * FT_VIEW_CHUNK, sizeof(*m));
+		if (m) {
+			free(v->map);
+			v->map = m;
+			v->mask = 2 * FT_VIEW_KEEP * FT_VIEW_CHUNK - 1;
+			v->n = 0;
+		}
+	}
+	if (v->n)
+		memset(v->map, 0, ((size_t)v->mask + 1) * sizeof(*v->map));
+	v->n = 0;
 }
 
 static void ft_scan_begin(struct ft_scan *s, __u64 now_ms)
@@ -658,6 +712,7 @@ static void ft_scan_begin(struct ft_scan *s, __u64 now_ms)
 
 	memset(&s->st, 0, sizeof(s->st));
 	s->err = 0;
+	ft_views_clear(s->views);
 	/* New flows start at gen 0, which a scan never has. */
 	if (!++s->gen)
 		s->gen = 1;
@@ -677,6 +732,7 @@ int ft_scan_run(struct ft_scan *s, const struct ft_bucket *buckets, __u32 nr_buc
 	if (s->scanned && now_ms <= s->prev_ms)
 		return -EINVAL;
 	ft_scan_begin(s, now_ms);
+	s->table = buckets;
 	for (__u32 j = 0; j < s->nr_slots; j++) {
 		ft_scan_prefetch(s, buckets, j);
 		ft_scan_slot(s, ft_slot_at(buckets, j), &s->shadow[j]);
@@ -688,6 +744,160 @@ int ft_scan_run(struct ft_scan *s, const struct ft_bucket *buckets, __u32 nr_buc
 	return s->err;
 }
 
+static void ft_views_free(struct ft_views *v)
+{
+	if (!v)
+		return;
+	for (__u32 i = 0; i < v->nchunks; i++)
+		free(v->chunks[i]);
+	free(v->chunks);
+	free(v->map);
+	free(v);
+}
+
+/* The map's slot for entry id: the one holding it, or the empty one where it goes. */
+static __u32 (*ft_views_slot(const struct ft_views *v, __u32 id))[2]
+{
+	for (__u32 i = (id * 0x9e3779b1u) & v->mask;; i = (i + 1) & v->mask)
+		if (!v->map[i][0] || v->map[i][0] == id + 1)
+			return &v->map[i];
+}
+
+/* Room for one more view: the map at most half full, a chunk with space. */
+static int ft_views_room(struct ft_views *v)
+{
+	__u32 cap = v->mask + 1;
+
+	if (v->n % FT_VIEW_CHUNK == 0 && v->n / FT_VIEW_CHUNK == v->nchunks) {
+		struct ft_flow **c = realloc(v->chunks, (v->nchunks + 1) * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		v->chunks = c;
+		c[v->nchunks] = malloc(FT_VIEW_CHUNK * sizeof(**c));
+		if (!c[v->nchunks])
+			return -ENOMEM;
+		v->nchunks++;
+	}
+	if ((v->n + 1) * 2 > cap) {
+		__u32(*old)[2] = v->map, omask = v->mask;
+
+		v->map = calloc((size_t)cap * 2, sizeof(*v->map));
+		if (!v->map) {
+			v->map = old;
+			return -ENOMEM;
+		}
+		v->mask = cap * 2 - 1;
+		for (__u32 i = 0; i <= omask; i++)
+			if (old[i][0])
+				memcpy(ft_views_slot(v, old[i][0] - 1), old[i], sizeof(old[i]));
+		free(old);
+	}
+	return 0;
+}
+
+static __u64 ft_conn_last(const struct ft_conn *c)
+{
+	return c->dir[0].last_ns > c->dir[1].last_ns ? c->dir[0].last_ns : c->dir[1].last_ns;
+}
+
+/* What a slot that still holds the flow's connection tells; the latest seen wins. */
+static void ft_view_add(struct ft_flow *f, const struct ft_conn *c, int first)
+{
+	__u32 created = ft_conn_created(c) >> FT_TICK_SHIFT;
+	__u64 last = ft_conn_last(c);
+
+	if (first || (__s32)(created - f->created_tick) < 0)
+		f->created_tick = created; /* ticks wrap after 52 days */
+	if (!first && last < f->last_ns)
+		return;
+	f->last_ns = last;
+	f->key = c->key;
+	f->state = c->state;
+	f->verdict = c->verdict;
+	f->hw = c->hw;
+	f->flags = c->flags;
+	f->redirect_ifindex = c->redirect_ifindex;
+	memcpy(f->in_ifindex, c->in_ifindex, sizeof(f->in_ifindex));
+}
+
+/*
+ * Callers read flows in the order of their entries (every flow, for the
+ * metrics or the offload candidates): what the entries FT_AHEAD on will
+ * need, their slot and its shadow, is asked for now, and their own lines
+ * twice as far on: 1M flows read in 61 ms instead of 101.
+ */
+static void ft_read_prefetch(const struct ft_scan *s, size_t id)
+{
+	__u32 j;
+
+	if (id + 2 * FT_AHEAD < s->flows_used)
+		__builtin_prefetch(&s->flows[id + 2 * FT_AHEAD]);
+	if (id + FT_AHEAD >= s->flows_used)
+		return;
+	j = s->flows[id + FT_AHEAD].slot;
+	if (!s->flows[id + FT_AHEAD].nslots || j == FT_NO_SLOT)
+		return;
+	__builtin_prefetch(ft_slot_at(s->table, j));
+	__builtin_prefetch(&ft_slot_at(s->table, j)->dir);
+	__builtin_prefetch(&s->shadow[j]);
+}
+
+int ft_scan_read(const struct ft_scan *s, size_t id, struct ft_flow *f)
+{
+	const struct ft_entry *e;
+	struct ft_conn c;
+	int live = 0;
+
+	if (id >= s->flows_used)
+		return -ENOENT;
+	ft_read_prefetch(s, id);
+	if (!s->flows[id].nslots)
+		return -ENOENT;
+	e = &s->flows[id];
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	for (int d = 0; d < 2; d++) {
+		f->pps[d] = e->pps[d];
+		f->bps[d] = e->bps[d];
+		f->total_packets[d] = e->total_packets[d];
+		f->total_bytes[d] = e->total_bytes[d];
+	}
+	for (__u32 j = e->slot; j != FT_NO_SLOT; j = s->next[j]) {
+		const struct ft_shadow *sh = &s->shadow[j];
+
+		for (int d = 0; d < 2; d++) {
+			f->packets[d] += sh->packets[d];
+			f->bytes[d] += sh->bytes[d];
+		}
+		if (ft_slot_same(s, j, &c))
+			ft_view_add(f, &c, !live++);
+	}
+	return live ? 0 : -ESTALE;
+}
+
+const struct ft_flow *ft_scan_view(const struct ft_scan *s, size_t id)
+{
+	struct ft_views *v = s->views;
+	__u32(*m)[2];
+	struct ft_flow *f;
+
+	if (id >= s->flows_used)
+		return NULL;
+	m = ft_views_slot(v, id);
+	if ((*m)[0])
+		return &v->chunks[(*m)[1] / FT_VIEW_CHUNK][(*m)[1] % FT_VIEW_CHUNK];
+	if (ft_views_room(v))
+		return NULL;
+	f = &v->chunks[v->n / FT_VIEW_CHUNK][v->n % FT_VIEW_CHUNK];
+	if (ft_scan_read(s, id, f))
+		return NULL;
+	m = ft_views_slot(v, id); /* the map may have grown */
+	(*m)[0] = id + 1;
+	(*m)[1] = v->n++;
+	return f;
+}
+
 int ft_scan_new(struct ft_scan **out, __u32 nr_slots, __u32 half_life_ms)
 {
 	struct ft_scan *s;
@@ -695,7 +905,7 @@ int ft_scan_new(struct ft_scan **out, __u32 nr_slots, __u32 half_life_ms)
 	ssize_t r;
 
 	*out = NULL;
-	if (!nr_slots || nr_slots % FT_SLOTS)
+	if (!nr_slots || nr_slots % FT_SLOTS || nr_slots >= FT_NO_SLOT)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -703,19 +913,21 @@ int ft_scan_new(struct ft_scan **out, __u32 nr_slots, __u32 half_life_ms)
 	s->nr_slots = nr_slots;
 	s->half_life_ms = half_life_ms;
 	s->shadow = malloc((size_t)nr_slots * sizeof(*s->shadow));
+	s->next = malloc((size_t)nr_slots * sizeof(*s->next));
 	s->dying = malloc((size_t)nr_slots * sizeof(*s->dying));
 	s->flows_cap = FT_MIN_FLOWS;
 	s->flows = ft_map(FT_MIN_FLOWS * sizeof(*s->flows));
-	s->keys_cap = FT_MIN_FLOWS;
-	s->keys = ft_map(FT_MIN_FLOWS * sizeof(*s->keys));
-	s->pps_cap = FT_MIN_FLOWS;
-	s->pps = ft_map(FT_MIN_FLOWS * sizeof(*s->pps));
 	s->map_cap = FT_MIN_FLOWS;
 	s->free_map = ft_map(ft_map_len(FT_MIN_FLOWS));
 	s->index_mask = FT_MIN_INDEX - 1;
 	s->index = ft_map(ft_index_len(s->index_mask));
-	if (!s->shadow || !s->dying || !s->flows || !s->keys || !s->pps || !s->free_map ||
-	    !s->index)
+	s->views = calloc(1, sizeof(*s->views));
+	if (!s->shadow || !s->next || !s->dying || !s->flows || !s->free_map || !s->index ||
+	    !s->views)
+		goto fail;
+	s->views->mask = 63;
+	s->views->map = calloc(64, sizeof(*s->views->map));
+	if (!s->views->map)
 		goto fail;
 	for (__u32 i = 0; i < nr_slots; i++)
 		s->shadow[i].flow = FT_NO_FLOW;
@@ -736,12 +948,12 @@ void ft_scan_free(struct ft_scan *s)
 	if (!s)
 		return;
 	free(s->shadow);
+	free(s->next);
 	free(s->dying);
 	ft_unmap(s->flows, (size_t)s->flows_cap * sizeof(*s->flows));
-	ft_unmap(s->keys, (size_t)s->keys_cap * sizeof(*s->keys));
-	ft_unmap(s->pps, (size_t)s->pps_cap * sizeof(*s->pps));
 	ft_unmap(s->free_map, ft_map_len(s->map_cap));
 	ft_unmap(s->index, ft_index_len(s->index_mask));
+	ft_views_free(s->views);
 	free(s);
 }
 
@@ -755,27 +967,50 @@ size_t ft_scan_count(const struct ft_scan *s)
 	return s->nr_flows;
 }
 
-const struct ft_flow *ft_scan_flows(const struct ft_scan *s, size_t *n)
+size_t ft_scan_entries(const struct ft_scan *s)
 {
-	*n = s->flows_used;
-	return s->flows;
+	return s->flows_used;
+}
+
+const float *ft_scan_rates(const struct ft_scan *s, size_t *stride)
+{
+	*stride = sizeof(*s->flows);
+	return s->flows[0].pps;
+}
+
+const __u64 *ft_scan_totals(const struct ft_scan *s, size_t id)
+{
+	return s->flows[id].total_packets;
+}
+
+void ft_scan_counters(const struct ft_scan *s, int bytes, __u64 *out)
+{
+	memset(out, 0, (size_t)s->flows_used * 2 * sizeof(*out));
+	for (__u32 j = 0; j < s->nr_slots; j++) {
+		const struct ft_shadow *sh = &s->shadow[j];
+
+		if (sh->flow == FT_NO_FLOW)
+			continue;
+		for (int d = 0; d < 2; d++)
+			out[2 * sh->flow + d] += bytes ? sh->bytes[d] : sh->packets[d];
+	}
+}
+
+long ft_scan_lookup(const struct ft_scan *s, const struct ft_key *key)
+{
+	const struct ft_index_ent *e;
+
+	if (!s->table)
+		return -ENOENT;
+	e = ft_index_lookup(s, key, ft_key_hash(s, key));
+	return e->flow ? (long)e->flow - 1 : -ENOENT;
 }
 
 const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key)
 {
-	const struct ft_index_ent *e = ft_index_lookup(s, key, ft_key_hash(s, key));
+	long id = ft_scan_lookup(s, key);
 
-	return e->flow ? &s->flows[e->flow - 1] : NULL;
-}
-
-const float *ft_scan_pps(const struct ft_scan *s)
-{
-	return &s->pps[0][0];
-}
-
-const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *f)
-{
-	return &s->keys[f - s->flows];
+	return id < 0 ? NULL : ft_scan_view(s, id);
 }
 
 static void ft_slot_mark(struct ft_conn *c, __u32 id, __u8 mark, __u32 now_tick)
@@ -796,18 +1031,23 @@ void ft_scan_mark(const struct ft_scan *s, struct ft_bucket *buckets, const __u8
 {
 	for (__u32 j = 0; j < s->nr_slots; j++) {
 		const struct ft_shadow *sh = &s->shadow[j];
+		struct ft_conn *c = &buckets[j / FT_SLOTS].slot[j % FT_SLOTS];
 
-		if (sh->flow == FT_NO_FLOW || (!marks[sh->flow] && !s->flows[sh->flow].hw))
+		/* An unmarked slot is written only to take it out of hardware. */
+		if (sh->flow == FT_NO_FLOW || (!marks[sh->flow] && c->hw == FT_HW_NONE))
 			continue;
-		ft_slot_mark(&buckets[j / FT_SLOTS].slot[j % FT_SLOTS], FT_META_ID(sh->id),
-			     marks[sh->flow], now_tick);
+		ft_slot_mark(c, FT_META_ID(sh->id), marks[sh->flow], now_tick);
 	}
 }
 
 size_t ft_scan_memory(const struct ft_scan *s)
 {
-	return sizeof(*s) + (size_t)s->nr_slots * (sizeof(*s->shadow) + sizeof(*s->dying)) +
-	       (size_t)s->flows_cap * sizeof(*s->flows) + (size_t)s->keys_cap * sizeof(*s->keys) +
-	       (size_t)s->pps_cap * sizeof(*s->pps) + ft_map_len(s->map_cap) +
-	       ft_index_len(s->index_mask);
+	const struct ft_views *v = s->views;
+
+	return sizeof(*s) +
+	       (size_t)s->nr_slots * (sizeof(*s->shadow) + sizeof(*s->next) + sizeof(*s->dying)) +
+	       (size_t)s->flows_cap * sizeof(*s->flows) + ft_map_len(s->map_cap) +
+	       ft_index_len(s->index_mask) +
+	       (size_t)v->nchunks * FT_VIEW_CHUNK * sizeof(struct ft_flow) +
+	       ((size_t)v->mask + 1) * sizeof(*v->map);
 }

@@ -5,7 +5,7 @@
  *
  * A scanner reads the whole mmapped table without a system call per entry.
  * It keeps one shadow entry per slot (the slot's identity and the counters
- * read last time) and one flow per key, so a connection that appears in
+ * read last time) and one flow entry per key, so a connection that appears in
  * several CPU parts (asymmetric RSS) is one flow. Flows persist from one
  * scan to the next while some slot holds their key; the others leave.
  */
@@ -19,15 +19,18 @@
 struct ft_scan;
 
 /*
- * One flow: every live slot holding its key, summed. Direction d counts
- * packets whose source is key.addr[d], as in struct ft_dir; the key is
- * ft_flow_key()'s. It is kept apart, and a flow is two cache lines, so that
- * a scan, which has no need to read the key of a connection it has seen
- * before, touches two lines per flow and ranking one. Valid until the next
- * ft_scan_run().
+ * One flow, as ft_scan_read() and ft_scan_view() give it: every live slot
+ * holding its key, summed. Direction d counts packets whose source is
+ * key.addr[d], as in struct ft_dir.
+ *
+ * The scanner keeps per flow only what the table cannot give back (rates,
+ * totals, where its slots are); the rest of this view is read from the
+ * flow's slots when asked for. A slot the datapath recycled since the scan
+ * is left out, and a flow none of whose slots still holds its connection
+ * is gone (ft_scan_read() says -ESTALE, ft_scan_view() NULL).
  */
 struct ft_flow {
-	/* First line, what ranking reads. Smoothed rates, 0 until an interval was seen. */
+	/* Smoothed rates, 0 until an interval was seen; kept as floats. */
 	double pps[2];
 	double bps[2];
 	/*
@@ -37,34 +40,23 @@ struct ft_flow {
 	 * connection that moved to another slot.
 	 */
 	__u64 total_packets[2];
-	__u16 nslots; /* bookkeeping: shadow entries referring to it; 0: not a flow */
-	__u16 gen;    /* bookkeeping: the scan that last added a slot's counters */
-	/* The earliest creation over the flow's slots, in FT_TICK_SHIFT units of the datapath's
-	 * clock. */
-	__u32 created_tick;
-	__u64 last_ns; /* the latest dir last_ns over the flow's slots */
-	/* Second line. */
 	__u64 total_bytes[2];
-	/* The datapath's counters now, summed over the flow's slots. */
+	/* The datapath's counters at the last scan, summed over the flow's slots. */
 	__u64 packets[2];
 	__u64 bytes[2];
+	/* The rest from the flow's slots now; the earliest creation, in FT_TICK_SHIFT units. */
+	__u64 last_ns; /* the latest dir last_ns over the flow's slots */
+	__u32 created_tick;
+	__u32 id; /* the flow's entry: 0 .. ft_scan_entries() - 1 */
 	/* From the slot with the latest last_ns. */
 	__u8 state;   /* enum ft_state */
 	__u8 verdict; /* enum ft_verdict */
 	__u8 hw;      /* FT_HW_* */
 	__u8 flags;   /* FT_CONN_* */
-	/* The scanner's own bookkeeping, as are nslots and gen. */
-	__u8 rated; /* the rates have been set once */
-	__u8 fresh; /* this scan sets the rates instead of smoothing them */
-	__u8 dying; /* on the list of flows that lost their last slot */
-	__u8 pad;
-	/* From the slot with the latest last_ns, as state is: where the offload manager puts rules.
-	 */
 	__u32 redirect_ifindex;
 	__u16 in_ifindex[2];
+	struct ft_key key;
 };
-
-_Static_assert(sizeof(struct ft_flow) == 128, "a flow is two cache lines");
 
 /* What the last ft_scan_run() saw. */
 struct ft_scan_stats {
@@ -101,30 +93,51 @@ const struct ft_scan_stats *ft_scan_stats(const struct ft_scan *s);
 /* Flows after the last scan. */
 size_t ft_scan_count(const struct ft_scan *s);
 
-/*
- * The flow array: *n entries, the flows among them in no particular order
- * (ft_flow_live tells which; the others have every counter and rate 0).
- * For iteration without a call per flow.
- */
-const struct ft_flow *ft_scan_flows(const struct ft_scan *s, size_t *n);
-
-static inline int ft_flow_live(const struct ft_flow *f)
-{
-	return f->nslots != 0;
-}
+/* Flow entries: a flow's id is below this. */
+size_t ft_scan_entries(const struct ft_scan *s);
 
 /*
- * The pps of every entry of ft_scan_flows(), packed and rounded to float:
- * entry i's direction d at [2 * i + d]. What ranking by pps reads, 8 bytes
- * a flow; rounding keeps the order (x <= y gives (float)x <= (float)y).
+ * Entry id's flow into *f, read from the table the last ft_scan_run() was
+ * given (which must stay mapped). Returns 0, -ENOENT when the entry is no
+ * flow, or -ESTALE when every slot of the flow was recycled since the scan.
  */
-const float *ft_scan_pps(const struct ft_scan *s);
+int ft_scan_read(const struct ft_scan *s, size_t id, struct ft_flow *f);
 
-/* The flow of key, or NULL. */
+/*
+ * The same, kept by the scanner until the next ft_scan_run(): asking twice
+ * gives the same pointer, so callers may compare flows by pointer. NULL for
+ * no flow, a gone flow, or no memory. Only for flows a caller singles out:
+ * each costs sizeof(struct ft_flow) until the next scan.
+ */
+const struct ft_flow *ft_scan_view(const struct ft_scan *s, size_t id);
+
+/*
+ * Entry id's smoothed rates as floats (what ranking reads): pps at
+ * [0..1], bps at [2..3]; 0 for entries that are no flow. stride: bytes
+ * from one entry's to the next. total_packets: entry id's two totals.
+ */
+const float *ft_scan_rates(const struct ft_scan *s, size_t *stride);
+const __u64 *ft_scan_totals(const struct ft_scan *s, size_t id);
+
+/*
+ * Every entry's counters at the last scan, summed over its slots: packets
+ * (bytes = 0) or bytes (bytes = 1) into out[2 * id + d], out having
+ * ft_scan_entries() pairs. For ranking by counters.
+ */
+void ft_scan_counters(const struct ft_scan *s, int bytes, __u64 *out);
+
+/* The entry of key's flow, or -ENOENT. No view is made. */
+long ft_scan_lookup(const struct ft_scan *s, const struct ft_key *key);
+
+/* The flow of key, as ft_scan_view() gives it, or NULL. */
 const struct ft_flow *ft_scan_find(const struct ft_scan *s, const struct ft_key *key);
 
-/* A flow's key (f from ft_scan_flows, ft_scan_find or a ranking). */
-const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *f);
+/* A flow's key. */
+static inline const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *f)
+{
+	(void)s;
+	return &f->key;
+}
 
 /* ft_scan_mark()'s marks, per flow. */
 #define FT_MARK_HW    (1u << 0) /* the flow is in hardware: its slots' hw = FT_HW_OFFLOADED */
@@ -132,15 +145,15 @@ const struct ft_key *ft_flow_key(const struct ft_scan *s, const struct ft_flow *
 
 /*
  * Writes the controller's part of the table for every flow: marks[i] is
- * for entry i of ft_scan_flows() (*n of them). A slot's hw byte follows
+ * for entry i (ft_scan_entries() of them). A slot's hw byte follows
  * FT_MARK_HW; FT_MARK_TOUCH sets its last_tick to now_tick, as a packet
  * would. Only slots that still hold the connection the last scan saw are
- * written, and only lines of flows marked or in hardware are read.
+ * written, and only slots of flows marked or in hardware are written.
  */
 void ft_scan_mark(const struct ft_scan *s, struct ft_bucket *buckets, const __u8 *marks,
 		  __u32 now_tick);
 
-/* Bytes the scanner has allocated (shadow, flows, index), touched or not. */
+/* Bytes the scanner has allocated (shadow, flows, index, views), touched or not. */
 size_t ft_scan_memory(const struct ft_scan *s);
 
 #endif

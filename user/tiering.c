@@ -12,9 +12,9 @@
 struct ft_tiering {
 	struct ft_offload *m;
 	struct ft_offload_flow *cand;
-	__u32 *cand_flow; /* cand[i]'s entry in ft_scan_flows() */
+	__u32 *cand_flow; /* cand[i]'s flow entry (ft_scan_entries()) */
 	size_t ncand, cand_cap, cand_flow_cap;
-	__u8 *marks; /* per entry of ft_scan_flows() */
+	__u8 *marks; /* per flow entry */
 	size_t marks_cap;
 	struct ft_ranked *hw; /* the directions in hardware after the last tick */
 	size_t nhw, hw_cap;
@@ -132,18 +132,17 @@ static void ft_candidate(struct ft_offload_flow *c, const struct ft_scan *s,
 /* Every direction the NIC could carry; the manager applies the rest of the rules. */
 static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u32 now_tick)
 {
-	size_t n;
-	const struct ft_flow *flows = ft_scan_flows(s, &n);
+	size_t n = ft_scan_entries(s);
+	struct ft_flow v;
+	const struct ft_flow *f = &v;
 
 	t->ncand = 0;
 	if (ft_grow((void **)&t->marks, &t->marks_cap, n ? n : 1, 1))
 		return -ENOMEM;
 	memset(t->marks, 0, n);
 	for (size_t i = 0; i < n; i++) {
-		const struct ft_flow *f = &flows[i];
-
-		if (!ft_flow_live(f))
-			continue;
+		if (ft_scan_read(s, i, &v))
+			continue; /* no flow, or gone since the scan */
 		for (int d = 0; d < 2; d++) {
 			if (!ft_nic_can(f, d))
 				continue;
@@ -179,8 +178,7 @@ static void ft_tiering_note_hw(struct ft_tiering *t, const struct ft_scan *s,
 /* Marks each flow with a direction in hardware, and those whose rule counted packets. */
 static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 {
-	size_t n, nmoved;
-	const struct ft_flow *flows = ft_scan_flows(s, &n);
+	size_t nmoved;
 	const __u64 *moved_ids;
 	__u64 *moved = NULL;
 
@@ -195,12 +193,15 @@ static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 	}
 	for (size_t i = 0; i < t->ncand; i++) {
 		const struct ft_offload_flow *c = &t->cand[i];
+		/* By entry: a view for every candidate would keep one per flow. */
 		__u32 idx = t->cand_flow[i];
-		const struct ft_flow *f = &flows[idx];
+		const struct ft_flow *f;
 
 		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE) {
 			t->marks[idx] |= FT_MARK_HW;
-			ft_tiering_note_hw(t, s, f, c->rule.dir);
+			f = ft_scan_view(s, idx);
+			if (f)
+				ft_tiering_note_hw(t, s, f, c->rule.dir);
 		}
 		if (moved && bsearch(&c->id, moved, nmoved, sizeof(*moved), ft_id_cmp))
 			t->marks[idx] |= FT_MARK_TOUCH;
@@ -295,8 +296,8 @@ static int ft_same_cmp(const void *a, const void *b)
 	const struct ft_ranked *x = &((const struct ft_valued *)a)->r;
 	const struct ft_ranked *y = &((const struct ft_valued *)b)->r;
 
-	if (x->flow != y->flow)
-		return x->flow < y->flow ? -1 : 1;
+	if (x->flow->id != y->flow->id)
+		return x->flow->id < y->flow->id ? -1 : 1;
 	return x->dir - y->dir;
 }
 

@@ -302,6 +302,7 @@ struct scan_result {
 	size_t flows;
 	struct ft_scan_stats st;
 	size_t scan_mem;
+	double read_all_ms; /* ft_scan_read of every flow, as metrics and offload do */
 	long rss_kib, hwm_kib;
 	size_t table_len;
 	__u32 live;
@@ -315,6 +316,23 @@ struct scan_result {
 static __u32 bench_warm_rounds(const struct bench_opts *o)
 {
 	return o->churn_pm ? 2 * ((1000 + o->churn_pm - 1) / o->churn_pm) : 0;
+}
+
+/*
+ * Reads every flow from the table once, in entry order, as the metrics and
+ * the offload candidates do: the price of not keeping the slots' fields.
+ */
+static double bench_read_all(const struct ft_scan *s)
+{
+	double w0 = now_ms_of(CLOCK_MONOTONIC);
+	struct ft_flow v;
+	size_t n = ft_scan_entries(s), live = 0;
+
+	for (size_t i = 0; i < n; i++)
+		live += !ft_scan_read(s, i, &v);
+	if (live != ft_scan_count(s))
+		pr_err("read %zu flows of %zu\n", live, ft_scan_count(s));
+	return now_ms_of(CLOCK_MONOTONIC) - w0;
 }
 
 /* Runs rounds intervals on a table of `live` connections after a first, cold one. */
@@ -359,6 +377,7 @@ static int bench_scan(const struct bench_opts *o, __u32 live, struct scan_result
 	r->scan_mem = ft_scan_memory(s);
 	r->rss_kib = status_kib("VmRSS");
 	r->hwm_kib = status_kib("VmHWM");
+	r->read_all_ms = bench_read_all(s);
 	r->table_len = t.len;
 	r->live = t.live;
 out:
@@ -491,16 +510,19 @@ static void print_results(const struct bench_opts *o, const struct scan_result *
 	printf("Scan + merge + rates + top-%u, per interval, median of %u (min %.1f, max %.1f):\n"
 	       "  %.1f ms wall, %.1f ms CPU (scan %.1f ms, top-%u %.1f ms)\n"
 	       "  last interval: %u new slots, %u new flows, %u flows gone\n"
-	       "  first scan, every flow new: %.1f ms\n",
+	       "  first scan, every flow new: %.1f ms\n"
+	       "  every flow read back from the table once (metrics, offload candidates): %.1f "
+	       "ms\n",
 	       o->top, o->rounds, big->min_ms, big->max_ms, big->med.wall_ms, big->med.cpu_ms,
 	       big->med.scan_ms, o->top, big->med.rank_ms, big->st.new_slots, big->st.new_flows,
-	       big->st.gone_flows, big->first.wall_ms);
+	       big->st.gone_flows, big->first.wall_ms, big->read_all_ms);
 	printf("PERCPU_HASH of %u entries x %d CPUs, bpf_map_lookup_batch of all, %d per call,\n"
 	       "  median of %d: %.1f ms\n\n",
 	       big->live, libbpf_num_possible_cpus(), BENCH_BATCH, BENCH_BATCH_ROUNDS, batch_ms);
 	printf("Resident memory after the intervals: VmRSS %.1f MiB (peak %.1f MiB), of which the\n"
 	       "  table %.1f MiB (a mapped BPF table counts the same) and %.1f MiB the rest;\n"
-	       "  the scanner allocated %.1f MiB (shadow, flows, keys, index), touched or not.\n",
+	       "  the scanner allocated %.1f MiB (shadow, chain, flows, index, views), touched or "
+	       "not.\n",
 	       rss / MIB, big->hwm_kib / 1024.0, table / MIB, (rss - table) / MIB,
 	       big->scan_mem / MIB);
 	printf("%u flows in the same table: %.2f ms CPU per interval (scan %.2f, top-%u %.2f);\n"
