@@ -185,6 +185,14 @@ Test(cli, ct_lists_connections_by_zone_and_shows_bucket_fill)
 	cr_assert(strstr(out, "1 connections in a table of 1024"), "%s", out);
 	cr_assert_eq(count_lines(out, "198.18.0.1:1000"), 1, "%s", out);
 	cr_assert_eq(count_lines(out, "198.18.0.1:1001"), 0, "%s", out);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " ct --zone 100 --json --pin-dir %s", dir), 0,
+		     "%s", out);
+	/* The frame is 68 bytes whatever its tag: the tagged one's padding is 4 bytes shorter. */
+	cr_assert_str_eq(out,
+			 "[{\"src\":\"198.18.0.1\",\"dst\":\"198.18.0.2\",\"sport\":1000,"
+			 "\"dport\":53,\"proto\":\"udp\",\"zone\":100,\"state\":\"new\","
+			 "\"verdict\":\"pass\",\"hw\":false,\"fragments\":false,"
+			 "\"packets\":1,\"bytes\":68,\"reply_packets\":0,\"reply_bytes\":0}]\n");
 
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " ct buckets --pin-dir %s", dir), 0, "%s",
 		     out);
@@ -202,6 +210,10 @@ Test(cli, ct_lists_connections_by_zone_and_shows_bucket_fill)
 	}
 	cr_assert_eq(buckets, 128);
 	cr_assert_eq(conns, 2);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " ct buckets --json --pin-dir %s", dir), 0,
+		     "%s", out);
+	cr_assert(strstr(out, "{\"buckets\":128,\"slots\":8,\"connections\":2,\"in_use\":["), "%s",
+		  out);
 
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " ct --zone 65536 --pin-dir %s", dir), 2);
 	cr_assert(strstr(out,

@@ -82,6 +82,38 @@ void ft_ct_print(FILE *f, const struct ft_conn *c)
 		c->flags & FT_CONN_FRAGMENT ? " frag" : "");
 }
 
+void ft_ct_print_json(FILE *f, const struct ft_conn *c)
+{
+	int o = c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
+	char p[8], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	ft_addr_format(&c->key, o, src, sizeof(src));
+	ft_addr_format(&c->key, !o, dst, sizeof(dst));
+	fprintf(f,
+		"{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"proto\":\"%s\","
+		"\"zone\":%u,\"state\":\"%s\",\"verdict\":\"%s\",\"hw\":%s,\"fragments\":%s,"
+		"\"packets\":%llu,\"bytes\":%llu,\"reply_packets\":%llu,\"reply_bytes\":%llu}",
+		src, dst, ntohs(c->key.port[o]), ntohs(c->key.port[!o]),
+		ft_proto_name(c->key.proto, p, sizeof(p)), c->key.zone, ft_state_name(c->state),
+		ft_verdict_name(c->verdict), c->hw == FT_HW_OFFLOADED ? "true" : "false",
+		c->flags & FT_CONN_FRAGMENT ? "true" : "false",
+		(unsigned long long)c->dir[o].packets, (unsigned long long)c->dir[o].bytes,
+		(unsigned long long)c->dir[!o].packets, (unsigned long long)c->dir[!o].bytes);
+}
+
+void ft_ct_print_buckets_json(FILE *f, const __u64 hist[FT_SLOTS + 1], __u32 nr_buckets)
+{
+	__u64 conns = 0;
+
+	for (int k = 0; k <= FT_SLOTS; k++)
+		conns += k * hist[k];
+	fprintf(f, "{\"buckets\":%u,\"slots\":%d,\"connections\":%llu,\"in_use\":[", nr_buckets,
+		FT_SLOTS, (unsigned long long)conns);
+	for (int k = 0; k <= FT_SLOTS; k++)
+		fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)hist[k]);
+	fprintf(f, "]}\n");
+}
+
 void ft_ct_print_buckets(FILE *f, const __u64 hist[FT_SLOTS + 1], __u32 nr_buckets)
 {
 	__u64 conns = 0;

@@ -17,7 +17,15 @@ void ft_ct_print_header(FILE *f);
 /* One line, the side that opened the connection first. */
 void ft_ct_print(FILE *f, const struct ft_conn *c);
 
+/*
+ * One JSON object: src and sport are the side that opened the connection;
+ * packets/bytes are that side's, reply_packets/reply_bytes the other's.
+ */
+void ft_ct_print_json(FILE *f, const struct ft_conn *c);
+
 /* The bucket fill histogram, as ovs-appctl dpctl/ct-bkts shows it. */
 void ft_ct_print_buckets(FILE *f, const __u64 hist[FT_SLOTS + 1], __u32 nr_buckets);
+/* The same as {"buckets":N,"slots":8,"connections":N,"in_use":[count of buckets per fill]}. */
+void ft_ct_print_buckets_json(FILE *f, const __u64 hist[FT_SLOTS + 1], __u32 nr_buckets);
 
 #endif

@@ -113,6 +113,7 @@ struct ft_cmd_opts {
 	size_t nifaces;
 	const char *pin_dir;
 	int zone; /* -1: all */
+	int json;
 };
 
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
@@ -126,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "verifier-stats", no_argument, NULL, 'v' },
 		{ "zone", required_argument, NULL, 'z' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "xdp-mode", required_argument, NULL, 'x' },
@@ -218,6 +220,9 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 		case 'v':
 			o->dp.verifier_stats = 1;
 			break;
+		case 'j':
+			o->json = 1;
+			break;
 		case 'z':
 			if (ft_parse_uint("--zone", optarg, 0, FT_MAX_ZONES - 1, &v))
 				return -EINVAL;
@@ -289,6 +294,7 @@ static int do_load(int argc, char **argv)
 
 struct ct_listing {
 	int zone; /* -1: all */
+	int json;
 	unsigned long shown;
 };
 
@@ -299,7 +305,12 @@ static int ct_print_one(const struct ft_conn *c, __u32 bucket, void *arg)
 	(void)bucket;
 	if (l->zone >= 0 && c->key.zone != l->zone)
 		return 0;
-	ft_ct_print(stdout, c);
+	if (l->json) {
+		fputs(l->shown ? "," : "", stdout);
+		ft_ct_print_json(stdout, c);
+	} else {
+		ft_ct_print(stdout, c);
+	}
 	l->shown++;
 	return 0;
 }
@@ -321,7 +332,15 @@ static int do_ct(int argc, char **argv)
 		__u64 hist[FT_SLOTS + 1];
 
 		ft_table_histogram(&t, hist);
-		ft_ct_print_buckets(stdout, hist, t.nr_buckets);
+		if (o.json)
+			ft_ct_print_buckets_json(stdout, hist, t.nr_buckets);
+		else
+			ft_ct_print_buckets(stdout, hist, t.nr_buckets);
+	} else if (o.json) {
+		l = (struct ct_listing){ .zone = o.zone, .json = 1 };
+		fputs("[", stdout);
+		ft_table_for_each(&t, ct_print_one, &l);
+		fputs("]\n", stdout);
 	} else {
 		l = (struct ct_listing){ .zone = o.zone };
 		ft_ct_print_header(stdout);
