@@ -186,7 +186,9 @@ void ft_daemon_hw_status(const struct ft_daemon_hw *h, int json, FILE *out)
 		fprintf(out, " (software only)\n");
 		return;
 	}
-	fprintf(out, ", hardware coverage %.1f%% of the last interval's candidate packets\n",
+	fprintf(out,
+		", hardware coverage %.1f%% of recent candidate packets (over the counter lag and "
+		"a second)\n",
 		100 * st->coverage);
 	for (__u32 i = 0; i < st->ndevs; i++)
 		ft_dev_status(&st->devs[i], 0, i == 0, out);
