@@ -108,3 +108,21 @@ Test(hw_opts, other_flags_are_not_the_tiers)
 	ft_hw_cfg_default(&c);
 	cr_assert_eq(ft_hw_opt('i', "eth0", &c, &err), 0);
 }
+
+/* What each driver's errno means (../shared/FACTS.md), and this kernel's missing flower. */
+Test(hw_opts, backend_errors_fall_into_the_documented_classes)
+{
+	cr_assert_eq(ft_hw_classify(-ENOSPC, ""), FT_HWC_EXHAUSTED);
+	cr_assert_eq(ft_hw_classify(-ENOMEM, ""), FT_HWC_EXHAUSTED);
+	cr_assert_eq(ft_hw_classify(-ENOBUFS, ""), FT_HWC_EXHAUSTED);
+	cr_assert_eq(ft_hw_classify(-EIO, ""), FT_HWC_EXHAUSTED);
+	cr_assert_eq(ft_hw_classify(-ENOENT, "nfp: cannot allocate rule"), FT_HWC_EXHAUSTED);
+	cr_assert_eq(ft_hw_classify(-ENOENT, "TC classifier not found"), FT_HWC_UNSUPPORTED);
+	cr_assert_eq(ft_hw_classify(-ENOENT, ""), FT_HWC_OTHER);
+	cr_assert_eq(ft_hw_classify(-EAGAIN, ""), FT_HWC_TRANSIENT);
+	cr_assert_eq(ft_hw_classify(-EBUSY, ""), FT_HWC_TRANSIENT);
+	cr_assert_eq(ft_hw_classify(-EOPNOTSUPP, ""), FT_HWC_UNSUPPORTED);
+	cr_assert_eq(ft_hw_classify(-EINVAL, ""), FT_HWC_INVALID);
+	cr_assert_eq(ft_hw_classify(-EEXIST, "Filter already exists"), FT_HWC_EXISTS);
+	cr_assert_eq(ft_hw_classify(0, ""), FT_HWC_OK);
+}

@@ -26,7 +26,12 @@ enum ft_hw_class ft_hw_classify(int err, const char *extack)
 	case EIO:
 		return FT_HWC_EXHAUSTED;
 	case ENOENT:
-		return ft_hw_extack_says_full(extack) ? FT_HWC_EXHAUSTED : FT_HWC_OTHER;
+		if (ft_hw_extack_says_full(extack))
+			return FT_HWC_EXHAUSTED;
+		/* A kernel built without cls_flower: no rule will ever go in. */
+		if (extack && strstr(extack, "classifier not found"))
+			return FT_HWC_UNSUPPORTED;
+		return FT_HWC_OTHER;
 	case EAGAIN:
 	case EBUSY:
 		return FT_HWC_TRANSIENT;
