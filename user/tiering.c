@@ -153,7 +153,8 @@ static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u
 				return -ENOMEM;
 			t->cand_flow[t->ncand] = i;
 			ft_candidate(&t->cand[t->ncand++], s, f, d, now_tick);
-			if (t->ndevs < FT_TIERING_MAX_DEVS)
+			/* Only adoption reads the devices: after it, searching is waste. */
+			if (!t->adopted && t->ndevs < FT_TIERING_MAX_DEVS)
 				ft_tiering_add_device(t, f->in_ifindex[d]);
 		}
 	}
