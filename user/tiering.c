@@ -258,12 +258,16 @@ const char *ft_tier_name(enum ft_tier tier)
 double ft_tiering_value(const struct ft_tiering *t, const struct ft_ranked *r, enum ft_sort sort)
 {
 	const struct ft_flow *f = r->flow;
-	__u64 hp = 0, hb = 0;
+	__u64 hp = 0, hb = 0, id;
 	double hpps = 0;
 	int d = r->dir;
 
-	if (t && ft_tiering_tier(t, r->key, d, &hp, &hb) == FT_TIER_HARDWARE)
-		hpps = ft_offload_hw_pps(t->m, ft_flow_id(r->key, d));
+	/* The key's id once: hashing it is most of what the two look-ups cost. */
+	if (t) {
+		id = ft_flow_id(r->key, d);
+		if (ft_offload_tier(t->m, id, &hp, &hb) == FT_TIER_HARDWARE)
+			hpps = ft_offload_hw_pps(t->m, id);
+	}
 	switch (sort) {
 	case FT_SORT_PPS:
 		return f->pps[d] + hpps;
