@@ -264,6 +264,7 @@ static int ft_daemon_metrics(struct ft_daemon *d)
 	d->live.dp = &d->dp;
 	d->live.top = d->o.metrics_top;
 	d->live.offload = d->hw.mgr ? &d->hw.stats : NULL;
+	d->live.tiering = d->hw.tier;
 	err = ft_http_start(&d->http, d->o.metrics, ft_metrics_http_render, &d->live);
 	/* Asked for, /metrics must work; the default is not worth refusing to run. */
 	if (err && !d->o.metrics_explicit) {

@@ -425,7 +425,7 @@ static int ft_render_top(struct ft_textbuf *b, const struct ft_metrics_src *src)
 		err = -ENOMEM;
 		goto out;
 	}
-	n = ft_rank_top(src->scan, src->top_sort, k, top);
+	n = ft_tiering_rank(src->tiering, src->scan, src->top_sort, k, top);
 	for (size_t i = 0; i < n; i++)
 		ft_flow_labels(&l[i], &top[i]);
 	for (int m = 0; m < 4; m++) {
@@ -433,13 +433,17 @@ static int ft_render_top(struct ft_textbuf *b, const struct ft_metrics_src *src)
 		for (size_t i = 0; i < n; i++) {
 			const struct ft_flow *f = top[i].flow;
 			int d = top[i].dir;
+			__u64 hp, hb;
 
+			/* Totals since first seen, plus what the NIC carried. */
+			ft_tiering_tier(src->tiering, top[i].key, d, &hp, &hb);
 			if (m < 2)
 				ft_u64(b, names[m], l[i].labels, 6,
-				       m ? f->total_bytes[d] : f->total_packets[d]);
+				       m ? f->total_bytes[d] + hb : f->total_packets[d] + hp);
 			else
 				ft_double(b, names[m], l[i].labels, 6,
-					  m == 3 ? f->bps[d] : f->pps[d]);
+					  ft_tiering_value(src->tiering, &top[i],
+							   m == 3 ? FT_SORT_BPS : FT_SORT_PPS));
 		}
 	}
 out:
@@ -547,7 +551,8 @@ static int ft_render_offload(struct ft_textbuf *b, const struct ft_metrics_src *
 	ft_plain(b, "flowtier_offload_intervals_total", "counter",
 		 "Intervals the offload manager has run.", o->intervals);
 	ft_family(b, "flowtier_offload_coverage_ratio", "gauge",
-		  "Share of candidate packets handled in hardware over the counter lag and a second more.");
+		  "Share of candidate packets handled in hardware over the counter lag and a "
+		  "second more.");
 	ft_double(b, "flowtier_offload_coverage_ratio", NULL, 0, o->coverage);
 	ft_family(b, "flowtier_offload_interval_packets", "gauge",
 		  "Candidate packets of the last interval by the tier that handled them.");

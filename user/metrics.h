@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include "flowtier/abi.h"
 #include "rank.h"
+#include "tiering.h"
 #include "table.h"
 #include "textbuf.h"
 
@@ -40,6 +41,8 @@ struct ft_metrics_src {
 	size_t top;		      /* per-flow series for the top directions; 0: none */
 	enum ft_sort top_sort;	      /* how they are ranked (pps by default) */
 	const struct ft_offload_stats *offload;
+	/* With offload: the top series count what the NIC carried too, as flows does. */
+	const struct ft_tiering *tiering;
 	ft_metrics_ifname_fn ifname; /* NULL: if_indextoname() */
 };
 
@@ -71,6 +74,7 @@ struct ft_metrics_live {
 	__u64 last_scan_ns;
 	size_t top;				/* --metrics-top */
 	const struct ft_offload_stats *offload; /* NULL: no offload manager */
+	const struct ft_tiering *tiering;	/* NULL: no offload manager */
 	struct ft_stats stats;			/* scratch: the counters read per scrape */
 };
 

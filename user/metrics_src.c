@@ -35,6 +35,7 @@ int ft_metrics_http_render(struct ft_textbuf *out, void *ctx)
 		.last_scan_ns = l->last_scan_ns,
 		.top = l->top,
 		.offload = l->offload,
+		.tiering = l->tiering,
 	};
 	int err = ft_metrics_from_dp(&src, l->dp, &l->stats);
 
