@@ -395,9 +395,10 @@ static __always_inline int ft_pick_worse(const struct ft_pick *a, const struct f
  * place of the worse of the two buckets' victims.
  * NULL when its zone refuses it.
  */
-static __always_inline struct ft_conn *
-ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg, const struct ft_timeouts *to,
-	       struct ft_ctx *c, struct ft_stats *st, struct ft_bucket **bout, int *slot)
+static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
+						      const struct ft_config *cfg,
+						      const struct ft_timeouts *to,
+						      struct ft_ctx *c, struct ft_stats *st)
 {
 	__u32 zero = 0;
 	struct ft_pick_pair *pp = bpf_map_lookup_elem(&ft_picks, &zero);
@@ -431,8 +432,6 @@ ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg, const str
 		st->evicted[pk[w].victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
 	}
 	st->created++;
-	*bout = pl->b[w];
-	*slot = pk[w].free;
 	return ft_slot_init(pl->b[w], pk[w].free, pl->tag, c);
 }
 
@@ -461,10 +460,9 @@ static __always_inline __u8 ft_next_state(struct ft_conn *s, const struct ft_ctx
 }
 
 /* The owner's update of a live connection: plain stores only. */
-static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struct ft_conn *s,
-					    const struct ft_ctx *c, struct ft_stats *st)
+static __always_inline void ft_conn_account(struct ft_conn *s, const struct ft_ctx *c,
+					    struct ft_stats *st)
 {
-	__u32 i = slot & (FT_SLOTS - 1);
 	struct ft_dir *d = &s->dir[c->dir & 1];
 	__u8 state;
 
@@ -473,7 +471,7 @@ static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struc
 	if (!d->first_ns)
 		d->first_ns = c->now_ns;
 	d->last_ns = c->now_ns;
-	b->slot[i].last_tick = c->now_tick;
+	s->last_tick = c->now_tick;
 	if (c->fragment) {
 		s->flags |= FT_CONN_FRAGMENT;
 		st->fragments++;
@@ -484,11 +482,11 @@ static __always_inline void ft_conn_account(struct ft_bucket *b, int slot, struc
 		s->in_ifindex[c->dir & 1] = c->in_ifindex;
 	state = ft_next_state(s, c);
 	if (state != s->state) {
-		__u32 m = b->slot[i].meta;
+		__u32 m = s->meta;
 
 		s->state = state;
-		b->slot[i].meta = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
-					  FT_META_SEQ(m));
+		s->meta = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
+				  FT_META_SEQ(m));
 	}
 }
 
@@ -569,15 +567,15 @@ static __always_inline struct ft_conn *ft_track(const struct ft_config *cfg,
 	if (slot >= 0) {
 		s = &b->slot[slot & (FT_SLOTS - 1)];
 		if (!ft_conn_expired(b, slot, s, to, c, st)) {
-			ft_conn_account(b, slot, s, c, st);
+			ft_conn_account(s, c, st);
 			return s;
 		}
 	}
-	s = ft_conn_create(&pl, cfg, to, c, st, &b, &slot);
+	s = ft_conn_create(&pl, cfg, to, c, st);
 	if (!s)
 		return NULL;
 	*created = 1;
-	ft_conn_account(b, slot, s, c, st);
+	ft_conn_account(s, c, st);
 	return s;
 }
 

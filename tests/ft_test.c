@@ -301,3 +301,14 @@ int ft_run(char *out, size_t cap, const char *fmt, ...)
 	st = pclose(f);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+void ft_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}

@@ -31,6 +31,9 @@ void ft_test_pin(int cpu);
  */
 int ft_run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Runs a shell command; the test fails, naming it, unless it exits 0. */
+void ft_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Loads a table of `conns` connections on one CPU (the test is pinned to CPU 0). */
 void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1);
 

@@ -26,18 +26,6 @@
 static struct ft_datapath dp;
 static char peer_ns[64];
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
-}
-
 /*
  * This process gets a private namespace (gone with it) holding ft0; the
  * peer ft1 goes to a named namespace that teardown always deletes.
@@ -46,10 +34,11 @@ static void setup(void)
 {
 	snprintf(peer_ns, sizeof(peer_ns), "ft-e2e-%d", getpid());
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "cannot create a network namespace");
-	sh("ip netns add %s", peer_ns);
-	sh("ip link add ft0 type veth peer name ft1 netns %s", peer_ns);
-	sh("ip addr add 198.18.0.1/24 dev ft0 && ip link set ft0 up && ip link set lo up");
-	sh("ip -n %s addr add 198.18.0.2/24 dev ft1 && ip -n %s link set ft1 up", peer_ns, peer_ns);
+	ft_sh("ip netns add %s", peer_ns);
+	ft_sh("ip link add ft0 type veth peer name ft1 netns %s", peer_ns);
+	ft_sh("ip addr add 198.18.0.1/24 dev ft0 && ip link set ft0 up && ip link set lo up");
+	ft_sh("ip -n %s addr add 198.18.0.2/24 dev ft1 && ip -n %s link set ft1 up", peer_ns,
+	      peer_ns);
 }
 
 static void teardown(void)

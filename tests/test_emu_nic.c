@@ -13,7 +13,6 @@
 #include <linux/if_packet.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,18 +39,6 @@ static struct emu_nic *skel;
 static char pin_dir[64];
 static int host_if, sink_if;
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
-}
-
 /*
  * The NIC loaded and pinned, in a private namespace (gone with the test's
  * process) holding two veth pairs whose ends stand for its host and sink
@@ -64,12 +51,12 @@ static void load(__u32 capacity)
 
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/fte-%d", getpid());
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "cannot create a network namespace");
-	sh("ip link add fteh type veth peer name fteh1 && ip link add ftes type veth peer name "
-	   "ftes1");
-	sh("ip link set fteh address 02:00:00:00:0a:02 && ip link set ftes address "
-	   "02:00:00:00:0b:02");
-	sh("ip link set fteh up && ip link set fteh1 up && ip link set ftes up && ip link set "
-	   "ftes1 up");
+	ft_sh("ip link add fteh type veth peer name fteh1 && ip link add ftes type veth peer name "
+	      "ftes1");
+	ft_sh("ip link set fteh address 02:00:00:00:0a:02 && ip link set ftes address "
+	      "02:00:00:00:0b:02");
+	ft_sh("ip link set fteh up && ip link set fteh1 up && ip link set ftes up && ip link set "
+	      "ftes1 up");
 	host_if = if_nametoindex("fteh");
 	sink_if = if_nametoindex("ftes");
 	cr_assert(host_if && sink_if);
@@ -751,21 +738,21 @@ static void testbed(void)
 
 	for (int i = 0; i < 4; i++) {
 		snprintf(ns[i], sizeof(ns[i]), "fte-%s-%d", names[i], getpid());
-		sh("ip netns add %s", ns[i]);
-		sh("ip -n %s link set lo up", ns[i]);
+		ft_sh("ip netns add %s", ns[i]);
+		ft_sh("ip -n %s link set lo up", ns[i]);
 	}
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/fte-e2e-%d", getpid());
 	/* Nothing but the test's frames leaves the generator: no IPv6 neighbour discovery. */
-	sh("ip netns exec %s sysctl -qw net.ipv6.conf.default.disable_ipv6=1", ns[GEN]);
-	sh("ip link add g0 netns %s type veth peer name n0 netns %s", ns[GEN], ns[NIC]);
-	sh("ip link add n1 netns %s type veth peer name h0 netns %s", ns[NIC], ns[HOST]);
-	sh("ip link add n2 netns %s type veth peer name s0 netns %s", ns[NIC], ns[SINK]);
-	sh("ip -n %s link set h0 address 02:00:00:00:0a:01", ns[HOST]);
-	sh("ip -n %s link set s0 address 02:00:00:00:0b:01", ns[SINK]);
-	sh("ip -n %s link set g0 up", ns[GEN]);
-	sh("ip -n %s link set n0 up && ip -n %s link set n1 up && ip -n %s link set n2 up", ns[NIC],
-	   ns[NIC], ns[NIC]);
-	sh("ip -n %s link set h0 up && ip -n %s link set s0 up", ns[HOST], ns[SINK]);
+	ft_sh("ip netns exec %s sysctl -qw net.ipv6.conf.default.disable_ipv6=1", ns[GEN]);
+	ft_sh("ip link add g0 netns %s type veth peer name n0 netns %s", ns[GEN], ns[NIC]);
+	ft_sh("ip link add n1 netns %s type veth peer name h0 netns %s", ns[NIC], ns[HOST]);
+	ft_sh("ip link add n2 netns %s type veth peer name s0 netns %s", ns[NIC], ns[SINK]);
+	ft_sh("ip -n %s link set h0 address 02:00:00:00:0a:01", ns[HOST]);
+	ft_sh("ip -n %s link set s0 address 02:00:00:00:0b:01", ns[SINK]);
+	ft_sh("ip -n %s link set g0 up", ns[GEN]);
+	ft_sh("ip -n %s link set n0 up && ip -n %s link set n1 up && ip -n %s link set n2 up",
+	      ns[NIC], ns[NIC], ns[NIC]);
+	ft_sh("ip -n %s link set h0 up && ip -n %s link set s0 up", ns[HOST], ns[SINK]);
 }
 
 /* An AF_PACKET socket on dev in namespace name, receiving every frame. */

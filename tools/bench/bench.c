@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/utsname.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
@@ -300,13 +299,10 @@ static int bench_scenario(const struct scenario *sc, const struct bench_opts *o,
 static void print_header(const struct bench_opts *o)
 {
 	int ncpus = libbpf_num_possible_cpus();
+	char how[64];
 
-	{
-		char how[64];
-
-		snprintf(how, sizeof(how), "benchmarking CPU %d", BENCH_CPU);
-		bench_print_machine(how);
-	}
+	snprintf(how, sizeof(how), "benchmarking CPU %d", BENCH_CPU);
+	bench_print_machine(how);
 	printf("Tables: flowtier: %u connections in CPU %d's part (cpu_conns), all packets\n"
 	       "        arrive on that CPU; %d x %u = %llu connections in total.\n"
 	       "        percpu_hash, lru_hash: %u entries.\n",
