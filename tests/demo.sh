@@ -42,6 +42,9 @@ truth=$(awk -F, '!/^#/ && $1 != "flow" { s += $10 + $12 } END { print s + 0 }' "
 [ "$sent" -eq "$truth" ] || fail "sent $sent, the ground truth says $truth"
 [ "$sent" -gt 0 ] || fail "nothing sent"
 [ "$sent" -eq $((hw + sw + dropped)) ] || fail "$sent != $hw + $sw + $dropped"
+sk_nic=$(val sink_from_nic) sk_host=$(val sink_from_host) nic_drop=$(val nic_dropped) ft_drop=$(val ft_drop)
+[ "$sent" -eq $((sk_nic + sk_host + nic_drop + ft_drop)) ] ||
+	fail "delivery: $sent != $sk_nic + $sk_host + $nic_drop + $ft_drop"
 [ "$(val nic_received)" -eq "$sent" ] || fail "the NIC received $(val nic_received) of $sent"
 [ "$hw" -gt 0 ] || fail "hardware handled no packet"
 [ "$(val nic_dropped)" -gt 0 ] || fail "the NIC's drop rules dropped nothing"
@@ -49,6 +52,8 @@ truth=$(awk -F, '!/^#/ && $1 != "flow" { s += $10 + $12 } END { print s + 0 }' "
 [ "$(val sink_from_nic)" -eq "$(val nic_redirected)" ] || fail "sink from NIC $(val sink_from_nic) != NIC redirected $(val nic_redirected)"
 grep -q "^  conservation: sent = hardware + software + dropped: $sent = $hw + $sw + $dropped: holds\$" "$T/demo.out" ||
 	fail "the printed summary does not show the conservation line"
+grep -q "^  delivery: sent = sink + NIC drops + flowtier drops: $sent = $sk_nic + $sk_host + $nic_drop + $ft_drop: holds\$" "$T/demo.out" ||
+	fail "the printed summary does not show the delivery line"
 
 for ns in gen nic host sink; do
 	! ip netns list | grep -q "^$P-$ns\\b" || fail "namespace $P-$ns left behind"

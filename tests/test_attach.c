@@ -157,6 +157,28 @@ static void expect_udp_flow(__u16 sport, int packets, const char *via)
 	cr_assert(strstr(out, want), "want %s in: %s", want, out);
 }
 
+/*
+ * Loads A with --xdp-mode mode, checks that flowtier says it runs XDP as
+ * `says`, and leaves what `ip link show` prints of A in out.
+ */
+static void load_xdp_mode(const char *mode, const char *says)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "': XDP %s, TC ingress and egress\n", says);
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s --xdp-mode %s", in_a, pin, if_a,
+	   mode);
+	cr_assert(strstr(out, want), "%s", out);
+	sh("ip -n %s link show dev %s", ns_a, if_a);
+}
+
+/* Sends n datagrams from sport and checks that flows, with no controller, sees exactly them. */
+static void udp_flow(__u16 sport, int n)
+{
+	udp_send(sport, n);
+	expect_udp_flow(sport, n, "/nonexistent");
+}
+
 Test(attach, load_i_attaches_xdp_and_tc_and_counts_each_packet_once)
 {
 	struct ft_stats st;
@@ -172,8 +194,7 @@ Test(attach, load_i_attaches_xdp_and_tc_and_counts_each_packet_once)
 	sh("%s tc filter show dev %s egress", in_a, if_a);
 	cr_assert(strstr(out, "pref 18004 bpf chain 0 handle 0x4654 ft_tc_egress"), "%s", out);
 
-	udp_send(40000, 7);
-	expect_udp_flow(40000, 7, "/nonexistent");
+	udp_flow(40000, 7);
 	st = stats_sum();
 	/* TC ingress runs on the same interface as XDP and leaves the packets to it. */
 	cr_assert_eq(st.packets[FT_HOOK_TC_INGRESS], 0);
@@ -182,28 +203,24 @@ Test(attach, load_i_attaches_xdp_and_tc_and_counts_each_packet_once)
 
 Test(attach, generic_mode_on_request_and_tc_ingress_counts_where_no_xdp_runs)
 {
-	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s --xdp-mode generic", in_a, pin,
-	   if_a);
-	cr_assert(strstr(out, "': XDP generic, TC ingress and egress\n"), "%s", out);
-	sh("ip -n %s link show dev %s", ns_a, if_a);
+	load_xdp_mode("generic", "generic");
 	cr_assert(strstr(out, "prog/xdp id ") && strstr(out, " xdpgeneric "), "%s", out);
-	udp_send(40001, 4);
-	expect_udp_flow(40001, 4, "/nonexistent");
+	udp_flow(40001, 4);
 	cr_assert_eq(stats_sum().packets[FT_HOOK_TC_INGRESS], 0);
+	/* skb is generic's other name, as ip link calls it. */
+	load_xdp_mode("skb", "generic");
+	cr_assert(strstr(out, "prog/xdp id ") && strstr(out, " xdpgeneric "), "%s", out);
 }
 
 /* off: TC only, so that tc flower rules (prio 15/16) see the packets before flowtier does. */
 Test(attach, xdp_mode_off_attaches_tc_only_and_takes_flowtiers_xdp_off)
 {
-	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s", in_a, pin, if_a);
-	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s --xdp-mode off", in_a, pin, if_a);
-	cr_assert(strstr(out, "': XDP off, TC ingress and egress\n"), "%s", out);
-	sh("ip -n %s link show dev %s", ns_a, if_a);
+	load_xdp_mode("native", "native");
+	load_xdp_mode("off", "off");
 	cr_assert_null(strstr(out, "xdp"), "%s", out);
 	sh("%s tc filter show dev %s ingress", in_a, if_a);
 	cr_assert(strstr(out, "pref 18004 bpf chain 0 handle 0x4654 ft_tc_ingress"), "%s", out);
-	udp_send(40002, 5);
-	expect_udp_flow(40002, 5, "/nonexistent");
+	udp_flow(40002, 5);
 	cr_assert_eq(stats_sum().packets[FT_HOOK_XDP], 0);
 	/* The 5 datagrams and B's ARP request for 198.18.0.1. */
 	cr_assert_eq(stats_sum().packets[FT_HOOK_TC_INGRESS], 6);
@@ -434,11 +451,16 @@ Test(attach, the_controller_answers_status_and_a_second_one_is_refused)
 	sh(FT_BIN " status --socket %s", sock);
 	cr_assert(strstr(out, "controller: pid"), "the first one still runs: %s", out);
 
-	/* SIGTERM: a clean exit, the datapath stays attached, the socket goes. */
-	kill_controller(SIGTERM);
-	sh("ip -n %s link show dev %s", ns_a, if_a);
-	cr_assert(strstr(out, " name ft_xdp "), "%s", out);
-	cr_assert_neq(access(sock, F_OK), 0);
+	/* SIGTERM or SIGINT: a clean exit, the socket goes, the datapath stays and counts. */
+	for (int i = 0; i < 2; i++) {
+		if (i)
+			start_controller("");
+		kill_controller(i ? SIGINT : SIGTERM);
+		sh("ip -n %s link show dev %s", ns_a, if_a);
+		cr_assert(strstr(out, " name ft_xdp "), "%s", out);
+		cr_assert_neq(access(sock, F_OK), 0);
+	}
+	udp_flow(40003, 2);
 }
 
 Test(attach, counters_and_connections_survive_kill_9_and_a_restart)

@@ -145,12 +145,12 @@ static void write_udp(const char *path, __u16 vlan, __u16 sport)
 	fclose(out);
 }
 
-/* Sends one frame through the pinned XDP program on CPU 0. */
-static void xdp_run(const char *frame)
+/* Sends a frame n times through the pinned XDP program on CPU 0. */
+static void xdp_repeat(const char *frame, int n)
 {
 	cr_assert_eq(ft_run(out, sizeof(out),
-			    "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s", dir,
-			    frame),
+			    "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s repeat %d",
+			    dir, frame, n),
 		     0, "%s", out);
 }
 
@@ -175,8 +175,8 @@ Test(cli, ct_lists_connections_by_zone_and_shows_bucket_fill)
 	write_udp(plain, 0, 1001);
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0,
 		     "%s", out);
-	xdp_run(tagged);
-	xdp_run(plain);
+	xdp_repeat(tagged, 1);
+	xdp_repeat(plain, 1);
 
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " ct --pin-dir %s", dir), 0, "%s", out);
 	cr_assert(strstr(out, "2 connections in a table of 1024"), "%s", out);
@@ -228,7 +228,7 @@ static int xdp_ret(const char *frame)
 {
 	const char *r;
 
-	xdp_run(frame);
+	xdp_repeat(frame, 1);
 	r = strstr(out, "Return value: ");
 	cr_assert_not_null(r, "%s", out);
 	return atoi(r + strlen("Return value: "));
@@ -387,15 +387,6 @@ Test(cli, a_config_file_sets_flags_and_the_command_line_overrides_it)
 	cr_assert(strstr(out, "may be changed by someone other than root; run 'chown root"), "%s",
 		  out);
 	unlink(conf);
-}
-
-/* Sends a frame n times through the pinned XDP program on CPU 0. */
-static void xdp_repeat(const char *frame, int n)
-{
-	cr_assert_eq(ft_run(out, sizeof(out),
-			    "taskset -c 0 bpftool prog run pinned %s/ft_xdp data_in %s repeat %d",
-			    dir, frame, n),
-		     0, "%s", out);
 }
 
 Test(cli, flows_ranks_flow_directions_with_exact_counters_and_the_json_keys)

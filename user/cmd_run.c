@@ -30,7 +30,7 @@ struct ft_run_args {
 };
 
 /* Its own flags; ft_run_options() appends the hardware tier's. */
-static const struct option ft_run_own[] = {
+const struct option ft_run_own[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "conns", required_argument, NULL, 'c' },
 	{ "pin-dir", required_argument, NULL, 'p' },

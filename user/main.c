@@ -119,6 +119,20 @@ struct ft_cmd_opts {
 static int parse_args(int argc, char **argv, const struct option *longopts, struct ft_cmd_opts *o,
 		      char *pin_dir);
 
+/* Appends to opts (n so far, room for 63) those of more it does not have, as 'R'. */
+static size_t ft_opts_add_ignored(struct option *opts, size_t n, const struct option *more)
+{
+	for (; more->name && n < 63; more++) {
+		size_t i = 0;
+
+		while (i < n && strcmp(opts[i].name, more->name))
+			i++;
+		if (i == n)
+			opts[n++] = (struct option){ more->name, more->has_arg, NULL, 'R' };
+	}
+	return n;
+}
+
 /* Options of check, load, unload and ct, after those of --config FILE; usage on error. */
 static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 {
@@ -132,14 +146,6 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "xdp-mode", required_argument, NULL, 'x' },
 		{ "force", no_argument, NULL, 'f' },
-		/* run's own settings, accepted so that one config file serves run, load and unload
-		 */
-		{ "interval", required_argument, NULL, 'R' },
-		{ "half-life", required_argument, NULL, 'R' },
-		{ "socket", required_argument, NULL, 'R' },
-		{ "log-level", required_argument, NULL, 'R' },
-		{ "metrics", required_argument, NULL, 'R' },
-		{ "metrics-top", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	static struct option longopts[64];
@@ -150,8 +156,9 @@ static int parse_opts(int argc, char **argv, struct ft_cmd_opts *o)
 
 	for (const struct option *x = own; x->name; x++)
 		longopts[n++] = *x;
-	for (const struct option *x = ft_hw_longopts; x->name && n < 63; x++)
-		longopts[n++] = (struct option){ x->name, x->has_arg, NULL, 'R' };
+	/* run's settings too ('R', ignored), so that one config file serves run, load and unload */
+	n = ft_opts_add_ignored(longopts, n, ft_run_own);
+	n = ft_opts_add_ignored(longopts, n, ft_hw_longopts);
 	longopts[n] = (struct option){ 0 };
 
 	o->pin_dir = pin_dir;
