@@ -116,7 +116,7 @@ static size_t ft_hw_tc_fill(struct ft_hw_tc *t, struct mnl_nlmsg_batch *b, struc
 			continue;
 		if (del)
 			len = ft_tc_build_del(mnl_nlmsg_batch_current(b), FT_TC_MSG_MAX, &t->place,
-					      &ops[i].rule, first_seq + k, 1);
+					      &ops[i].rule, first_seq + k);
 		else
 			len = ft_tc_build_add(mnl_nlmsg_batch_current(b), FT_TC_MSG_MAX, &t->place,
 					      &ops[i].rule, first_seq + k);
