@@ -411,11 +411,7 @@ static int ft_dump_cb(const struct ft_hw_stat *st, void *ctx)
 	if (e && e->tier != FT_TIER_HARDWARE && e->seen == m->tick &&
 	    ft_rule_same(&e->rule, &st->rule))
 		return ft_adopt_one(c, e, st);
-	if (ft_grow((void **)&c->del, &c->cap_del, c->ndel + 1, sizeof(*c->del)))
-		return -ENOMEM;
-	memset(&c->del[c->ndel], 0, sizeof(c->del[0]));
-	c->del[c->ndel++].rule = st->rule;
-	return 0;
+	return ft_hw_ops_append(&c->del, &c->ndel, &c->cap_del, &st->rule);
 }
 
 /*
