@@ -53,7 +53,6 @@ struct ft_dev {
 	int unsupported;      /* refused its first rule with EOPNOTSUPP */
 	int resync;	      /* an add met EEXIST: dump and adopt */
 	__u32 bad_shapes;     /* (family, proto, verdict) refused with EOPNOTSUPP */
-	__u64 ever_installed;
 	__u64 last_probe_ms;
 	double tokens;
 	__u64 tokens_ms;
@@ -484,7 +483,7 @@ static void ft_unsupported(struct ft_offload *m, struct ft_ent *e, const struct 
 
 	if (d->unsupported)
 		return;
-	if (d->ever_installed || m->dst[e->dev].rules) {
+	if (m->dst[e->dev].installs || m->dst[e->dev].rules) {
 		d->bad_shapes |= ft_shape(&e->rule);
 		return;
 	}
@@ -510,7 +509,6 @@ static enum ft_hw_class ft_added(struct ft_offload *m, struct ft_ent *e, const s
 		e->rule = op->rule;
 		ft_set_installed(m, e);
 		s->installs++;
-		m->devs[e->dev].ever_installed++;
 		return c;
 	}
 	ft_note_failure(m, e->dev, c, op);
