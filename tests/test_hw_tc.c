@@ -384,7 +384,7 @@ static void check_del(int family)
 		 family == 4 ? FT_TC_PRIO_IPV4 : FT_TC_PRIO_IPV6, r.handle,
 		 family == 4 ? "ip" : "ipv6");
 	capture(args, RTM_DELTFILTER, tc, sizeof(tc));
-	cr_assert_gt(ft_tc_build_del(ours, sizeof(ours), &place_default, &r, 1, 1), 0);
+	cr_assert_gt(ft_tc_build_del(ours, sizeof(ours), &place_default, &r, 1), 0);
 	expect_same(tc, ours, NORM_DELOPT, NLM_F_ECHO);
 }
 
@@ -429,7 +429,7 @@ Test(encode_rules, refuses_what_it_cannot_express)
 	r = make_rule(4, IPPROTO_TCP, FT_VERDICT_DROP, 0);
 	r.handle = 0; /* a delete would take the whole prio */
 	cr_expect_eq(ft_tc_build_add(buf, sizeof(buf), &place_default, &r, 1), -EINVAL);
-	cr_expect_eq(ft_tc_build_del(buf, sizeof(buf), &place_default, &r, 1, 1), -EINVAL);
+	cr_expect_eq(ft_tc_build_del(buf, sizeof(buf), &place_default, &r, 1), -EINVAL);
 	r = make_rule(4, IPPROTO_ICMP, FT_VERDICT_DROP, 0);
 	cr_expect_eq(ft_tc_build_add(buf, sizeof(buf), &place_default, &r, 1), -EINVAL);
 	r = make_rule(4, IPPROTO_TCP, FT_VERDICT_PASS, 0);

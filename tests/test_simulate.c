@@ -5,13 +5,12 @@
  * and 120 packets a second (times 10 with --pps 10000); a NIC of 2 rules.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "ft_test.h"
 #include "simulate.h"
 
 #define FT_BIN "\"${FT_BIN:-build/flowtier}\""
@@ -21,26 +20,8 @@
 
 static char out[1 << 16];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	f = popen(cmd, "r");
-	cr_assert_not_null(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* Runs a shell command into out; its exit code, or -1 if it did not exit. */
+#define run(...) ft_run(out, sizeof(out), __VA_ARGS__)
 
 /*
  * flowtier learns the rates in the first second and holds the top two

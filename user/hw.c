@@ -65,22 +65,27 @@ struct ft_flush {
 	size_t n, cap;
 };
 
+int ft_hw_ops_append(struct ft_hw_op **ops, size_t *n, size_t *cap, const struct ft_hw_rule *r)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		struct ft_hw_op *o = realloc(*ops, c * sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		*ops = o;
+		*cap = c;
+	}
+	memset(&(*ops)[*n], 0, sizeof(**ops));
+	(*ops)[(*n)++].rule = *r;
+	return 0;
+}
+
 static int ft_flush_collect(const struct ft_hw_stat *st, void *arg)
 {
 	struct ft_flush *f = arg;
 
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 64;
-		struct ft_hw_op *ops = realloc(f->ops, cap * sizeof(*ops));
-
-		if (!ops)
-			return -ENOMEM;
-		f->ops = ops;
-		f->cap = cap;
-	}
-	memset(&f->ops[f->n], 0, sizeof(f->ops[f->n]));
-	f->ops[f->n++].rule = st->rule;
-	return 0;
+	return ft_hw_ops_append(&f->ops, &f->n, &f->cap, &st->rule);
 }
 
 int ft_hw_flush(struct ft_hw *hw, __u32 ifindex, size_t *removed)

@@ -91,6 +91,9 @@ struct ft_hw {
 	const struct ft_hw_ops *ops;
 };
 
+/* Appends a fresh op for rule r to *ops (n used, cap allocated); 0 or -ENOMEM. */
+int ft_hw_ops_append(struct ft_hw_op **ops, size_t *n, size_t *cap, const struct ft_hw_rule *r);
+
 /*
  * Deletes every rule of flowtier's the backend lists on ifindex (unload,
  * or rules no controller will adopt); *removed counts them.

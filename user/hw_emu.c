@@ -78,11 +78,13 @@ static int ft_emu_pinned_fd(const char *dir, const char *name)
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
-		pr_err("cannot open %s: %s%s\n", path, strerror(errno),
-		       errno == ENOENT ? " (is the emulated NIC attached? run 'emu-nic attach')"
-		       : errno == EACCES || errno == EPERM ? " (run as root)"
-							   : "");
-		return -errno;
+		int err = -errno; /* pr_err's stdio may change errno */
+
+		pr_err("cannot open %s: %s%s\n", path, strerror(-err),
+		       err == -ENOENT ? " (is the emulated NIC attached? run 'emu-nic attach')"
+		       : err == -EACCES || err == -EPERM ? " (run as root)"
+							 : "");
+		return err;
 	}
 	return fd;
 }

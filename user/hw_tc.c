@@ -116,7 +116,7 @@ static size_t ft_hw_tc_fill(struct ft_hw_tc *t, struct mnl_nlmsg_batch *b, struc
 			continue;
 		if (del)
 			len = ft_tc_build_del(mnl_nlmsg_batch_current(b), FT_TC_MSG_MAX, &t->place,
-					      &ops[i].rule, first_seq + k, 1);
+					      &ops[i].rule, first_seq + k);
 		else
 			len = ft_tc_build_add(mnl_nlmsg_batch_current(b), FT_TC_MSG_MAX, &t->place,
 					      &ops[i].rule, first_seq + k);
@@ -241,7 +241,6 @@ struct ft_hw_tc_dump_ctx {
 	struct ft_hw_tc *t;
 	int (*cb)(const struct ft_hw_stat *st, void *ctx);
 	void *ctx;
-	int err;
 };
 
 /* Rules found on the device count under --tc-capacity, as after a restart. */
@@ -249,13 +248,11 @@ static int ft_hw_tc_dump_cb(const struct ft_hw_stat *st, void *ctx)
 {
 	struct ft_hw_tc_dump_ctx *d = ctx;
 	const struct ft_hw_rule *r = &st->rule;
+	int err = 0;
 
-	if (d->t->cap) {
-		d->err = ft_tc_cap_seen(d->t->cap, r->ifindex, ft_hw_tc_prio(d->t, r), r->handle);
-		if (d->err)
-			return d->err;
-	}
-	return d->cb(st, d->ctx);
+	if (d->t->cap)
+		err = ft_tc_cap_seen(d->t->cap, r->ifindex, ft_hw_tc_prio(d->t, r), r->handle);
+	return err ? err : d->cb(st, d->ctx);
 }
 
 static int ft_hw_tc_dump_family(struct ft_hw_tc *t, __u32 ifindex, int family,
@@ -285,7 +282,7 @@ static int ft_hw_tc_dump_family(struct ft_hw_tc *t, __u32 ifindex, int family,
 static int ft_hw_tc_dump(struct ft_hw *hw, __u32 ifindex,
 			 int (*cb)(const struct ft_hw_stat *st, void *ctx), void *ctx)
 {
-	struct ft_hw_tc_dump_ctx d = { (struct ft_hw_tc *)hw, cb, ctx, 0 };
+	struct ft_hw_tc_dump_ctx d = { (struct ft_hw_tc *)hw, cb, ctx };
 	int ret;
 
 	ret = ft_hw_tc_dump_family(d.t, ifindex, FT_FAMILY_IPV4, &d);

@@ -53,7 +53,6 @@ struct ft_dev {
 	int unsupported;      /* refused its first rule with EOPNOTSUPP */
 	int resync;	      /* an add met EEXIST: dump and adopt */
 	__u32 bad_shapes;     /* (family, proto, verdict) refused with EOPNOTSUPP */
-	__u64 ever_installed;
 	__u64 last_probe_ms;
 	double tokens;
 	__u64 tokens_ms;
@@ -411,11 +410,7 @@ static int ft_dump_cb(const struct ft_hw_stat *st, void *ctx)
 	if (e && e->tier != FT_TIER_HARDWARE && e->seen == m->tick &&
 	    ft_rule_same(&e->rule, &st->rule))
 		return ft_adopt_one(c, e, st);
-	if (ft_grow((void **)&c->del, &c->cap_del, c->ndel + 1, sizeof(*c->del)))
-		return -ENOMEM;
-	memset(&c->del[c->ndel], 0, sizeof(c->del[0]));
-	c->del[c->ndel++].rule = st->rule;
-	return 0;
+	return ft_hw_ops_append(&c->del, &c->ndel, &c->cap_del, &st->rule);
 }
 
 /*
@@ -488,7 +483,7 @@ static void ft_unsupported(struct ft_offload *m, struct ft_ent *e, const struct 
 
 	if (d->unsupported)
 		return;
-	if (d->ever_installed || m->dst[e->dev].rules) {
+	if (m->dst[e->dev].installs || m->dst[e->dev].rules) {
 		d->bad_shapes |= ft_shape(&e->rule);
 		return;
 	}
@@ -514,7 +509,6 @@ static enum ft_hw_class ft_added(struct ft_offload *m, struct ft_ent *e, const s
 		e->rule = op->rule;
 		ft_set_installed(m, e);
 		s->installs++;
-		m->devs[e->dev].ever_installed++;
 		return c;
 	}
 	ft_note_failure(m, e->dev, c, op);

@@ -156,9 +156,9 @@ int ft_tc_build_add(void *buf, size_t len, const struct ft_tc_place *p, const st
 
 /* The kind makes the kernel refuse to delete a filter of another kind at that handle. */
 int ft_tc_build_del(void *buf, size_t len, const struct ft_tc_place *p, const struct ft_hw_rule *r,
-		    __u32 seq, int echo)
+		    __u32 seq)
 {
-	__u16 flags = NLM_F_REQUEST | NLM_F_ACK | (echo ? NLM_F_ECHO : 0);
+	const __u16 flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO;
 	struct nlmsghdr *nlh;
 	int err = ft_tc_rule_ok(p, r);
 

@@ -44,9 +44,9 @@ struct ft_tc_place {
  */
 int ft_tc_build_add(void *buf, size_t len, const struct ft_tc_place *p, const struct ft_hw_rule *r,
 		    __u32 seq);
-/* echo: ask the kernel for the filter, counters included, as it deletes it. */
+/* Asks the kernel for the filter, counters included, as it deletes it (NLM_F_ECHO). */
 int ft_tc_build_del(void *buf, size_t len, const struct ft_tc_place *p, const struct ft_hw_rule *r,
-		    __u32 seq, int echo);
+		    __u32 seq);
 /* A dump of one family's prio on ifindex (FT_FAMILY_IPV4 or _IPV6). */
 int ft_tc_build_dump(void *buf, size_t len, const struct ft_tc_place *p, __u32 ifindex, int family,
 		     __u32 seq);
