@@ -657,22 +657,6 @@ Test(offload, an_unsupported_shape_after_a_success_stays_in_software_alone)
 	world_end();
 }
 
-Test(offload, max_rules_caps_a_device_like_its_capacity)
-{
-	world_new(0, 2000);
-	w.cfg.max_rules = 3;
-	world_start();
-	for (int i = 0; i < 5; i++)
-		add_flow(1000 * (i + 1));
-	steps(3);
-	cr_assert_eq(in_hw(), 0x1c);
-	cr_assert_eq(dev(IF_A)->oor, 1);
-	cr_assert_eq(dev(IF_A)->capacity, 3);
-	cr_assert_str_eq(dev(IF_A)->last_extack, "flowtier's own cap of 3 rules");
-	cr_assert_eq(dev(IF_A)->failures[FT_HWC_EXHAUSTED], 0);
-	world_end();
-}
-
 Test(offload, a_vanished_flow_leaves_hardware_with_its_final_counters)
 {
 	__u64 hp, hb;

@@ -113,7 +113,6 @@ void ft_offload_cfg_default(struct ft_offload_cfg *cfg)
 		.hw_stats_lag_ms = 2000,
 		.idle_ms = 10000,
 		.oor_probe_ms = 30000,
-		.max_rules = 0,
 		.max_adds_per_tick = 2048,
 		.retry_ms = 1000,
 	};
@@ -962,17 +961,6 @@ static void ft_place(struct ft_offload *m, __u32 di)
 	}
 	if (!d->npend || d->unsupported)
 		return;
-	if (m->cfg.max_rules) {
-		size_t room = s->rules < m->cfg.max_rules ? m->cfg.max_rules - s->rules : 0;
-
-		if (!room && !s->oor) {
-			snprintf(s->last_extack, FT_HW_EXTACK_LEN, "flowtier's own cap of %u rules",
-				 m->cfg.max_rules);
-			ft_oor_enter(m, di, s->last_extack);
-		}
-		if (room < limit)
-			limit = room;
-	}
 	if (s->oor) {
 		/* Room freed by removals is known room: fill it, then probe past it. */
 		size_t room = s->capacity > s->rules ? s->capacity - s->rules : 0;
@@ -984,8 +972,7 @@ static void ft_place(struct ft_offload *m, __u32 di)
 		ft_fill(m, di, limit);
 	if (!s->oor)
 		return;
-	if (!m->cfg.max_rules || s->rules < m->cfg.max_rules)
-		ft_probe(m, di);
+	ft_probe(m, di);
 	if (m->cfg.rebalance && s->oor)
 		ft_rebalance(m, di);
 }

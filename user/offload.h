@@ -27,18 +27,17 @@
 #include "hw.h"
 
 struct ft_offload_cfg {
-	double min_pps;	       /* --offload-min-pps */
-	__u64 min_age_ms;      /* --offload-min-age */
-	int rebalance;	       /* --offload-rebalance (1) */
-	double margin_rel;     /* swap when pending > hw * (1 + margin_rel) ... */
-	double margin_abs_pps; /* ... and pending > hw + margin_abs_pps */
-	__u64 dwell_ms;	       /* a rule stays at least this long */
-	double churn_per_s;    /* token bucket rate, rule operations per second */
-	double churn_burst;    /* token bucket depth */
-	__u64 hw_stats_lag_ms; /* --hw-stats-lag: samples younger are not used */
-	__u64 idle_ms;	       /* a rule whose lastuse passes this leaves hardware */
-	__u64 oor_probe_ms;    /* while OOR, try one add past capacity this often */
-	__u32 max_rules; /* cap per device, 0: until exhaustion (--tc-capacity is the backend's) */
+	double min_pps;		 /* --offload-min-pps */
+	__u64 min_age_ms;	 /* --offload-min-age */
+	int rebalance;		 /* --offload-rebalance (1) */
+	double margin_rel;	 /* swap when pending > hw * (1 + margin_rel) ... */
+	double margin_abs_pps;	 /* ... and pending > hw + margin_abs_pps */
+	__u64 dwell_ms;		 /* a rule stays at least this long */
+	double churn_per_s;	 /* token bucket rate, rule operations per second */
+	double churn_burst;	 /* token bucket depth */
+	__u64 hw_stats_lag_ms;	 /* --hw-stats-lag: samples younger are not used */
+	__u64 idle_ms;		 /* a rule whose lastuse passes this leaves hardware */
+	__u64 oor_probe_ms;	 /* while OOR, try one add past capacity this often */
 	__u32 max_adds_per_tick; /* fill bound per device and interval (a NIC takes ~2.5k/s) */
 	__u64 retry_ms;		 /* first backoff after a transient error, doubled up to 32x */
 };
@@ -49,7 +48,7 @@ struct ft_offload_cfg {
  * two: a fifth of the ~2,500 rules/s a NIC inserts) with a burst of 5000
  * (ten seconds saved up, spent when the hot set shifts; the margins and
  * the dwell keep steady-state churn far below the rate), stats lag 2 s,
- * idle 10 s, probe every 30 s, no max_rules, 2048 adds per tick, retry
+ * idle 10 s, probe every 30 s, 2048 adds per tick, retry
  * after 1 s.
  */
 void ft_offload_cfg_default(struct ft_offload_cfg *cfg);
@@ -148,7 +147,11 @@ void ft_offload_stats(const struct ft_offload *m, struct ft_offload_stats *st);
  */
 size_t ft_offload_moved(const struct ft_offload *m, const __u64 **ids);
 
-/* Removes every rule the manager installed (flowtier unload). */
+/*
+ * Removes every rule the manager installed, their final counters kept (a
+ * controller giving the NIC up). flowtier unload, which has no manager,
+ * uses ft_hw_flush().
+ */
 int ft_offload_flush(struct ft_offload *m);
 
 #endif
