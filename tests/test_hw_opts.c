@@ -96,7 +96,7 @@ Test(hw_opts, bad_values_are_named_with_what_is_expected, .init = cr_redirect_st
 		"flowtier: error: bad value '0' for --offload-churn: expected more than 0 "
 		"operations "
 		"per second\n"
-		"flowtier: error: bad value '-1' for --hw-stats-lag: expected a number from 0 to "
+		"flowtier: error: bad value '-1' for --hw-stats-lag: expected seconds from 0 to "
 		"86400\n");
 }
 

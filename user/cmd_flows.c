@@ -50,7 +50,6 @@ static int ft_flows_parse(int argc, char **argv, struct ft_flows_opts *o)
 		{ "socket", required_argument, NULL, 'k' },
 		{ 0 },
 	};
-	char *end;
 	__u64 top;
 	int opt;
 
@@ -70,10 +69,8 @@ static int ft_flows_parse(int argc, char **argv, struct ft_flows_opts *o)
 				return ft_flows_bad("--sort", optarg, "pps, bps, packets or bytes");
 			break;
 		case 'S':
-			errno = 0;
-			o->sample_s = strtod(optarg, &end);
-			if (errno || *end || !(o->sample_s >= 0.1 && o->sample_s <= 60))
-				return ft_flows_bad("--sample", optarg, "seconds from 0.1 to 60");
+			if (ft_parse_secs("--sample", optarg, 0.1, 60, &o->sample_s))
+				return FT_EXIT_USAGE;
 			break;
 		case 'j':
 			o->json = 1;

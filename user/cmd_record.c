@@ -28,20 +28,6 @@ struct ft_rec_opts {
 	__u32 intervals;
 };
 
-static int ft_rec_seconds(const char *flag, const char *arg, double min, double max, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(*v >= min && *v <= max)) {
-		pr_err("bad value '%s' for %s: expected seconds from %g to %g\n", arg, flag, min,
-		       max);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static void ft_rec_usage(FILE *f)
 {
 	fprintf(f, "usage: flowtier record --out FILE [--interval SECONDS] [--duration SECONDS]\n"
@@ -80,10 +66,10 @@ static int ft_rec_parse(int argc, char **argv, struct ft_rec_opts *o)
 	optind = 1;
 	while (!err && (opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'i')
-			err = ft_rec_seconds("--interval", optarg, 0.1, 3600, &o->interval_s);
+			err = ft_parse_secs("--interval", optarg, 0.1, 3600, &o->interval_s);
 		else if (opt == 'd')
-			err = ft_rec_seconds("--duration", optarg, 0.1, 86400.0 * 30,
-					     &o->duration_s);
+			err = ft_parse_secs("--duration", optarg, 0.1, 86400.0 * 30,
+					    &o->duration_s);
 		else if (opt == 'o')
 			o->out = optarg;
 		else if (opt == 'p')

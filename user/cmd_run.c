@@ -60,23 +60,6 @@ static void ft_run_options(void)
 	ft_run_longopts[n] = (struct option){ 0 };
 }
 
-/* Seconds, fractions allowed, from min to max; into milliseconds. */
-static int ft_parse_secs(const char *flag, const char *s, double min, double max, __u64 *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= min && v <= max)) {
-		pr_err("bad value '%s' for %s: expected seconds from %g to %g\n", s, flag, min,
-		       max);
-		return -EINVAL;
-	}
-	*ms = (__u64)(v * 1000 + 0.5);
-	return 0;
-}
-
 static int ft_parse_level(const char *s)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
@@ -152,9 +135,9 @@ static int ft_run_opt(int opt, struct ft_run_args *a)
 		d->att.force = 1;
 		return 0;
 	case 'I':
-		return ft_parse_secs("--interval", optarg, 0.1, 3600, &d->interval_ms);
+		return ft_parse_ms("--interval", optarg, 0.1, 3600, &d->interval_ms);
 	case 'H':
-		if (ft_parse_secs("--half-life", optarg, 0, 3600, &v))
+		if (ft_parse_ms("--half-life", optarg, 0, 3600, &v))
 			return -EINVAL;
 		d->half_life_ms = v;
 		return 0;

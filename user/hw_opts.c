@@ -84,34 +84,6 @@ static int ft_bad(const char *flag, const char *val, const char *expect)
 	return -EINVAL;
 }
 
-/* A non-negative decimal number (fractions allowed) up to max. */
-static int ft_parse_real(const char *flag, const char *s, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0 && v <= max)) {
-		char expect[64];
-
-		snprintf(expect, sizeof(expect), "a number from 0 to %g", max);
-		return ft_bad(flag, s, expect);
-	}
-	*out = v;
-	return 0;
-}
-
-static int ft_parse_ms(const char *flag, const char *s, __u64 *ms)
-{
-	double v;
-
-	if (ft_parse_real(flag, s, 86400, &v))
-		return -EINVAL;
-	*ms = (__u64)(v * 1000 + 0.5);
-	return 0;
-}
-
 static int ft_parse_kind(const char *s, enum ft_offload_kind *k)
 {
 	for (int i = 0; i <= FT_OFFLOAD_NONE; i++)
@@ -156,40 +128,40 @@ int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 		*err = 0;
 		return 1;
 	case O_MIN_PPS:
-		*err = ft_parse_real("offload-min-pps", arg, 1e12, &m->min_pps);
+		*err = ft_parse_real("--offload-min-pps", arg, 0, 1e12, &m->min_pps);
 		return 1;
 	case O_MIN_AGE:
-		*err = ft_parse_ms("offload-min-age", arg, &m->min_age_ms);
+		*err = ft_parse_ms("--offload-min-age", arg, 0, 86400, &m->min_age_ms);
 		return 1;
 	case O_REBALANCE:
 		*err = ft_parse_onoff("offload-rebalance", arg, &m->rebalance);
 		return 1;
 	case O_MARGIN:
-		*err = ft_parse_real("offload-margin", arg, 1000, &pct);
+		*err = ft_parse_real("--offload-margin", arg, 0, 1000, &pct);
 		if (!*err)
 			m->margin_rel = pct / 100;
 		return 1;
 	case O_MARGIN_PPS:
-		*err = ft_parse_real("offload-margin-pps", arg, 1e12, &m->margin_abs_pps);
+		*err = ft_parse_real("--offload-margin-pps", arg, 0, 1e12, &m->margin_abs_pps);
 		return 1;
 	case O_DWELL:
-		*err = ft_parse_ms("offload-dwell", arg, &m->dwell_ms);
+		*err = ft_parse_ms("--offload-dwell", arg, 0, 86400, &m->dwell_ms);
 		return 1;
 	case O_CHURN:
-		*err = ft_parse_real("offload-churn", arg, 1e6, &pct);
+		*err = ft_parse_real("--offload-churn", arg, 0, 1e6, &pct);
 		if (!*err && pct <= 0)
 			*err = ft_bad("offload-churn", arg, "more than 0 operations per second");
 		if (!*err)
 			m->churn_per_s = pct;
 		return 1;
 	case O_EMU_LAG:
-		*err = ft_parse_ms("emu-stats-lag", arg, &c->emu.stats_lag_ms);
+		*err = ft_parse_ms("--emu-stats-lag", arg, 0, 86400, &c->emu.stats_lag_ms);
 		return 1;
 	case O_LAG:
-		*err = ft_parse_ms("hw-stats-lag", arg, &m->hw_stats_lag_ms);
+		*err = ft_parse_ms("--hw-stats-lag", arg, 0, 86400, &m->hw_stats_lag_ms);
 		return 1;
 	case O_IDLE:
-		*err = ft_parse_ms("offload-idle", arg, &m->idle_ms);
+		*err = ft_parse_ms("--offload-idle", arg, 0, 86400, &m->idle_ms);
 		return 1;
 	default:
 		return 0;

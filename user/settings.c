@@ -66,6 +66,43 @@ int ft_parse_uint(const char *what, const char *s, __u64 min, __u64 max, __u64 *
 	return 0;
 }
 
+static int ft_parse_double(const char *what, const char *s, double min, double max,
+			   const char *unit, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		pr_err("bad value '%s' for %s: expected %s from %g to %g\n", s, what, unit, min,
+		       max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int ft_parse_real(const char *what, const char *s, double min, double max, double *out)
+{
+	return ft_parse_double(what, s, min, max, "a number", out);
+}
+
+int ft_parse_secs(const char *what, const char *s, double min, double max, double *out)
+{
+	return ft_parse_double(what, s, min, max, "seconds", out);
+}
+
+int ft_parse_ms(const char *what, const char *s, double min, double max, __u64 *ms)
+{
+	double v;
+
+	if (ft_parse_secs(what, s, min, max, &v))
+		return -EINVAL;
+	*ms = (__u64)(v * 1000 + 0.5);
+	return 0;
+}
+
 int ft_prefix_parse(const char *s, struct ft_rule *r, int dst)
 {
 	char addr[INET6_ADDRSTRLEN + 8], *slash, *end;

@@ -25,6 +25,11 @@ int ft_verdict_parse(const char *s, __u8 *verdict);
  * the argument.
  */
 int ft_parse_uint(const char *what, const char *s, __u64 min, __u64 max, __u64 *out);
+/* A decimal number, fractions allowed, from min to max; else says so and -EINVAL. */
+int ft_parse_real(const char *what, const char *s, double min, double max, double *out);
+/* The same for seconds (the message says so), and into milliseconds. */
+int ft_parse_secs(const char *what, const char *s, double min, double max, double *out);
+int ft_parse_ms(const char *what, const char *s, double min, double max, __u64 *ms);
 
 /* "80" or "8000-8080" */
 int ft_ports_parse(const char *s, __u16 *lo, __u16 *hi);

@@ -650,22 +650,6 @@ void ft_sim_print(FILE *f, const struct ft_sim_opts *o, const struct ft_sim_resu
 
 /* ---- the command ---- */
 
-static int ft_parse_real(const char *what, const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= min && v <= max)) {
-		pr_err("bad value '%s' for %s: expected a number from %g to %g\n", s, what, min,
-		       max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static void ft_sim_usage(FILE *f)
 {
 	fprintf(f,
