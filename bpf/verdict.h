@@ -91,17 +91,23 @@ static __always_inline void ft_conn_choose_verdict(struct ft_conn *s, const stru
 	s->rule_gen = (__u16)cfg->rule_gen;
 }
 
-/* The verdict for this packet: redirect applies to the original direction only. */
-static __always_inline __u8 ft_conn_verdict(struct ft_conn *s, const struct ft_config *cfg,
-					    __u8 pkt_dir, int created)
+/* Redirect applies to the original direction only. */
+static __always_inline __u8 ft_dir_verdict(const struct ft_conn *s, __u8 pkt_dir)
 {
 	int orig = s->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
 
-	if (created || s->rule_gen != (__u16)cfg->rule_gen)
-		ft_conn_choose_verdict(s, cfg);
 	if (s->verdict == FT_VERDICT_REDIRECT && pkt_dir != orig)
 		return FT_VERDICT_PASS;
 	return s->verdict;
+}
+
+/* The verdict for this packet, chosen again when the rules changed. */
+static __always_inline __u8 ft_conn_verdict(struct ft_conn *s, const struct ft_config *cfg,
+					    __u8 pkt_dir, int created)
+{
+	if (created || s->rule_gen != (__u16)cfg->rule_gen)
+		ft_conn_choose_verdict(s, cfg);
+	return ft_dir_verdict(s, pkt_dir);
 }
 
 #endif
