@@ -115,6 +115,50 @@ Test(tiering, the_hottest_drop_direction_goes_to_the_nic_and_is_marked_in_the_ta
 	cr_assert_eq(c[0]->last_tick, TICK(6000), "the NIC's packets keep the connection alive");
 }
 
+/* One scan and tick at ms after each direction d of c[i] carried pps[i][d] in software. */
+static void step_dirs(struct ft_conn **c, int n, const __u64 (*pps)[2], __u64 ms)
+{
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < 2; d++) {
+			c[i]->dir[d].packets += pps[i][d];
+			c[i]->dir[d].bytes += pps[i][d] * 100;
+			if (pps[i][d])
+				c[i]->dir[d].last_ns = NS(ms);
+		}
+	ft_hw_sim_set_time(sim, ms);
+	cr_assert_eq(ft_scan_run(scan, tbl, 8, ms), 0);
+	cr_assert_eq(ft_tiering_tick(tier, scan, tbl, ms, TICK(ms)), 0);
+}
+
+Test(tiering, cold_flows_are_not_listed_but_a_rule_whose_software_rate_fell_to_zero_is)
+{
+	struct ft_conn *c[3] = { conn(3, 1, FT_VERDICT_REDIRECT), conn(20, 2, FT_VERDICT_DROP),
+				 conn(40, 3, FT_VERDICT_DROP) };
+	const __u64 before[3][2] = { { 5000, 0 }, { 99, 99 }, { 0, 150 } };
+	const __u64 after[3][2] = { { 0, 0 }, { 99, 99 }, { 0, 150 } };
+	__u64 id = ft_flow_id(&c[0]->key, 0), hp;
+
+	/* The first tick adopts: it lists every direction the NIC could carry. */
+	step_dirs(c, 3, before, 2000);
+	cr_assert_eq(ft_tiering_listed(tier), 5);
+	for (__u64 ms = 3000; ms <= 5000; ms += 1000)
+		step_dirs(c, 3, before, ms);
+	cr_assert_eq(ft_hw_sim_has(sim, id), 1);
+	/* c[1] is below the default min_pps of 100 both ways; a flow is read whole. */
+	cr_assert_eq(ft_tiering_listed(tier), 3, "c[0] forward and c[2] both ways, not c[1]");
+
+	/* Its packets now go through the NIC: software sees none. */
+	for (__u64 ms = 6000; ms <= 9000; ms += 1000) {
+		cr_assert_eq(ft_hw_sim_hit(sim, id, 5000, 500000), 1);
+		step_dirs(c, 3, after, ms);
+		cr_assert_eq(ft_tiering_listed(tier), 3);
+		cr_assert_eq(ft_hw_sim_has(sim, id), 1, "the rule stays at %llu ms",
+			     (unsigned long long)ms);
+	}
+	cr_assert_eq(ft_tiering_tier(tier, &c[0]->key, 0, &hp, NULL), FT_TIER_HARDWARE);
+	cr_assert_eq(hp, 20000);
+}
+
 Test(tiering, redirect_offloads_only_the_direction_that_opened_the_connection)
 {
 	struct ft_conn *c[1] = { conn(3, 1, FT_VERDICT_REDIRECT) };

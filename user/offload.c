@@ -1112,6 +1112,11 @@ double ft_offload_hw_pps(const struct ft_offload *m, __u64 id)
 	return m->ents[i].hw_pps;
 }
 
+double ft_offload_min_pps(const struct ft_offload *m)
+{
+	return m->cfg.min_pps;
+}
+
 void ft_offload_stats(const struct ft_offload *m, struct ft_offload_stats *st)
 {
 	st->intervals = m->tick;

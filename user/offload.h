@@ -139,6 +139,9 @@ double ft_offload_hw_pps(const struct ft_offload *m, __u64 id);
 
 void ft_offload_stats(const struct ft_offload *m, struct ft_offload_stats *st);
 
+/* The software rate under which a direction is no candidate (--offload-min-pps). */
+double ft_offload_min_pps(const struct ft_offload *m);
+
 /*
  * The ids whose hardware counters moved during the last tick (or adopt):
  * the daemon refreshes their connections' last_tick so that the datapath

@@ -16,6 +16,9 @@ struct ft_tiering {
 	size_t ncand, cand_cap, cand_flow_cap;
 	__u8 *marks; /* per flow entry */
 	size_t marks_cap;
+	__u8 *keep; /* per flow entry: the manager holds counters of it, list it whatever its rate
+		     */
+	size_t keep_cap, nkeep;
 	struct ft_ranked *hw; /* the directions in hardware after the last tick */
 	size_t nhw, hw_cap;
 	__u32 devs[FT_TIERING_MAX_DEVS];
@@ -41,6 +44,7 @@ void ft_tiering_free(struct ft_tiering *t)
 	free(t->cand);
 	free(t->cand_flow);
 	free(t->marks);
+	free(t->keep);
 	free(t->hw);
 	free(t);
 }
@@ -129,10 +133,29 @@ static void ft_candidate(struct ft_offload_flow *c, const struct ft_scan *s,
 	c->state = f->state;
 }
 
+/*
+ * Whether entry i is worth reading back from the table: the manager
+ * takes a direction only from min_pps up, or when it holds counters of
+ * it. Most flows of a big table are below, and reading one back costs a
+ * cache miss: ~60 ms a tick at 1M flows when every one was read.
+ * Adoption lists everything: a flow whose rule the NIC carries shows
+ * no software rate.
+ */
+static int ft_tiering_wants(const struct ft_tiering *t, const float *rates, size_t stride, size_t i)
+{
+	const float *r = (const float *)((const char *)rates + i * stride);
+	double min = ft_offload_min_pps(t->m);
+
+	if (!t->adopted || (i < t->nkeep && t->keep[i]))
+		return 1;
+	return (double)r[0] >= min || (double)r[1] >= min;
+}
+
 /* Every direction the NIC could carry; the manager applies the rest of the rules. */
 static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u32 now_tick)
 {
-	size_t n = ft_scan_entries(s);
+	size_t n = ft_scan_entries(s), stride;
+	const float *rates = ft_scan_rates(s, &stride);
 	struct ft_flow v;
 	const struct ft_flow *f = &v;
 
@@ -141,8 +164,8 @@ static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u
 		return -ENOMEM;
 	memset(t->marks, 0, n);
 	for (size_t i = 0; i < n; i++) {
-		if (ft_scan_read(s, i, &v))
-			continue; /* no flow, or gone since the scan */
+		if (!ft_tiering_wants(t, rates, stride, i) || ft_scan_read(s, i, &v))
+			continue; /* cold, no flow, or gone since the scan */
 		for (int d = 0; d < 2; d++) {
 			if (!ft_nic_can(f, d))
 				continue;
@@ -176,7 +199,12 @@ static void ft_tiering_note_hw(struct ft_tiering *t, const struct ft_scan *s,
 	t->hw[t->nhw++] = (struct ft_ranked){ .flow = f, .key = ft_flow_key(s, f), .dir = dir };
 }
 
-/* Marks each flow with a direction in hardware, and those whose rule counted packets. */
+/*
+ * Marks each flow with a direction in hardware, and those whose rule
+ * counted packets; and keeps listing, whatever their rate, the flows the
+ * manager holds (a rule, a pending place, or counters of rules past).
+ * Without memory for that, only rates decide.
+ */
 static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 {
 	size_t nmoved;
@@ -192,13 +220,23 @@ static void ft_tiering_marks(struct ft_tiering *t, const struct ft_scan *s)
 			qsort(moved, nmoved, sizeof(*moved), ft_id_cmp);
 		}
 	}
+	t->nkeep = 0;
+	if (!ft_grow((void **)&t->keep, &t->keep_cap, ft_scan_entries(s) + 1, 1)) {
+		t->nkeep = ft_scan_entries(s);
+		memset(t->keep, 0, t->nkeep);
+	}
 	for (size_t i = 0; i < t->ncand; i++) {
 		const struct ft_offload_flow *c = &t->cand[i];
 		/* By entry: a view for every candidate would keep one per flow. */
 		__u32 idx = t->cand_flow[i];
+		enum ft_tier tier;
 		const struct ft_flow *f;
+		__u64 hp;
 
-		if (ft_offload_tier(t->m, c->id, NULL, NULL) == FT_TIER_HARDWARE) {
+		tier = ft_offload_tier(t->m, c->id, &hp, NULL);
+		if (idx < t->nkeep && (tier != FT_TIER_SOFTWARE || hp))
+			t->keep[idx] = 1;
+		if (tier == FT_TIER_HARDWARE) {
 			t->marks[idx] |= FT_MARK_HW;
 			f = ft_scan_view(s, idx);
 			if (f)
@@ -229,6 +267,11 @@ int ft_tiering_tick(struct ft_tiering *t, const struct ft_scan *s, struct ft_buc
 	ft_tiering_marks(t, s);
 	ft_scan_mark(s, buckets, t->marks, now_tick);
 	return err;
+}
+
+size_t ft_tiering_listed(const struct ft_tiering *t)
+{
+	return t->ncand;
 }
 
 enum ft_tier ft_tiering_tier(const struct ft_tiering *t, const struct ft_key *k, int dir,

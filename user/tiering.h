@@ -29,6 +29,12 @@ int ft_tiering_tick(struct ft_tiering *t, const struct ft_scan *s, struct ft_buc
 		    __u64 now_ms, __u32 now_tick);
 
 /*
+ * Directions handed to the manager at the last tick: those at or above
+ * its min_pps, and those it holds whatever their rate.
+ */
+size_t ft_tiering_listed(const struct ft_tiering *t);
+
+/*
  * The devices the manager puts rules on, for adoption: every device a
  * candidate arrives on is found from the table; these are added to them.
  */
