@@ -44,8 +44,8 @@ $(OUT)/flowtier: user/main.c $(USER_SRCS) $(USER_HDRS) $(OUT)/flowtier.skel.h
 # The testbed's emulated NIC: its own object and skeleton, and its loader (not product).
 EMU_NIC_SRCS := $(wildcard tools/emu-nic/*.c)
 
-$(OUT)/emu-nic: $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c tools/emu-nic/nic.h $(USER_HDRS) $(OUT)/emu_nic.skel.h $(OUT)/flowtier.skel.h
-	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itools/emu-nic $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c -o $@ $(LIBS)
+$(OUT)/emu-nic: $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c user/pinned.c tools/emu-nic/nic.h $(USER_HDRS) $(OUT)/emu_nic.skel.h $(OUT)/flowtier.skel.h
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itools/emu-nic $(EMU_NIC_SRCS) user/bpffs.c user/log.c user/hw_emu.c user/pinned.c -o $@ $(LIBS)
 
 # Tests are built with AddressSanitizer and UndefinedBehaviorSanitizer. The
 # controller's code and the test harness are compiled once, into $(OUT)/san,

@@ -24,6 +24,7 @@
 #include <linux/bpf.h>
 
 #include "ctl.h"
+#include "flowtier/emu_nic.h"
 #include "ft_test.h"
 #include "flowtier/abi.h"
 
@@ -680,6 +681,12 @@ Test(attach, run_refused_by_its_offload_backend_attaches_nothing)
 	cr_assert(strstr(out, "flowtier: error: cannot open the emu offload backend: No such file "
 			      "or directory\n"),
 		  "%s", out);
+	cr_assert(
+		strstr(out,
+		       "flowtier: error: cannot open /sys/fs/bpf/fta-no-such-nic/" FT_EMU_MAP_FLOWS
+		       ": No such file or directory (is the emulated NIC attached? run "
+		       "'emu-nic attach')\n"),
+		"%s", out);
 	cr_assert_neq(access(pin, F_OK), 0, "no pin dir left behind");
 	sh("%s ip link show dev %s", in_a, if_a);
 	cr_assert_null(strstr(out, "xdp"), "%s", out);

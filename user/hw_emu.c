@@ -31,6 +31,7 @@
 
 #include "hw_emu.h"
 #include "log.h"
+#include "pinned.h"
 #include "flowtier/emu_nic.h"
 
 #define FT_EMU_SNAPS 16
@@ -71,22 +72,7 @@ struct ft_hw_emu {
 /* An fd for the NIC's pinned map dir/name, or -errno after saying what to do. */
 static int ft_emu_pinned_fd(const char *dir, const char *name)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		int err = -errno; /* pr_err's stdio may change errno */
-
-		pr_err("cannot open %s: %s%s\n", path, strerror(-err),
-		       err == -ENOENT ? " (is the emulated NIC attached? run 'emu-nic attach')"
-		       : err == -EACCES || err == -EPERM ? " (run as root)"
-							 : "");
-		return err;
-	}
-	return fd;
+	return ft_pinned_fd_of(dir, name, "is the emulated NIC attached? run 'emu-nic attach'");
 }
 
 static __u64 ft_emu_now(const struct ft_hw_emu *e)

@@ -10,7 +10,7 @@
 #include "log.h"
 #include "pinned.h"
 
-int ft_pinned_fd(const char *dir, const char *name)
+int ft_pinned_fd_of(const char *dir, const char *name, const char *owner)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -19,15 +19,21 @@ int ft_pinned_fd(const char *dir, const char *name)
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
-		int err = -errno;
+		int err = -errno; /* pr_err's stdio may change errno */
+		const char *hint = err == -ENOENT		     ? owner
+				   : err == -EACCES || err == -EPERM ? "run as root"
+								     : NULL;
 
-		pr_err("cannot open %s: %s%s\n", path, strerror(errno),
-		       err == -ENOENT ? " (is the datapath loaded? run 'flowtier load')"
-		       : err == -EACCES || err == -EPERM ? " (run as root)"
-							 : "");
+		pr_err("cannot open %s: %s%s%s%s\n", path, strerror(-err), hint ? " (" : "",
+		       hint ? hint : "", hint ? ")" : "");
 		return err;
 	}
 	return fd;
+}
+
+int ft_pinned_fd(const char *dir, const char *name)
+{
+	return ft_pinned_fd_of(dir, name, "is the datapath loaded? run 'flowtier load'");
 }
 
 static int ft_pinned_op(const char *dir, const char *name, __u32 key, void *val, int write)

@@ -9,6 +9,9 @@
 /* An fd for dir/name, or -errno after saying what is wrong and what to do. */
 int ft_pinned_fd(const char *dir, const char *name);
 
+/* The same for another program's maps: owner says what to do when they are missing. */
+int ft_pinned_fd_of(const char *dir, const char *name, const char *owner);
+
 /* One value of an array map, read or written whole. */
 int ft_pinned_read(const char *dir, const char *name, __u32 key, void *val);
 int ft_pinned_write(const char *dir, const char *name, __u32 key, const void *val);
