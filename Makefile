@@ -73,8 +73,8 @@ $(OUT)/tests/%: tests/%.c tests/ft_test.h $(SAN_OBJS) | $(OUT)/tests
 
 # The tc flower backend's check inside the VM (tests/vm/run.sh).
 TC_CHECK_SRCS := user/hw_tc.c user/tc_flower.c user/tc_cap.c user/hw.c
-$(OUT)/ft-tc-check: tests/vm/tc_check.c $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
-	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser $< $(TC_CHECK_SRCS) -o $@ -lmnl
+$(OUT)/ft-tc-check: tests/vm/tc_check.c tests/rule_fixture.h $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
+	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itests $< $(TC_CHECK_SRCS) -o $@ -lmnl
 
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps

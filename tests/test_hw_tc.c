@@ -44,6 +44,7 @@
 #include "hw_tc.h"
 #include "tc_cap.h"
 #include "tc_flower.h"
+#include "rule_fixture.h"
 
 static char ns[32], dev_a[IFNAMSIZ], dev_b[IFNAMSIZ], dev_c[IFNAMSIZ];
 static __u32 ifindex_a, ifindex_b, ifindex_c;
@@ -104,24 +105,8 @@ static void teardown_ns(void)
 
 static struct ft_hw_rule make_rule(int family, int proto, int verdict, int dir)
 {
-	struct ft_hw_rule r;
+	struct ft_hw_rule r = ft_fixture_rule(family, proto, verdict, dir, ifindex_a, ifindex_b);
 
-	memset(&r, 0, sizeof(r));
-	if (family == 4) {
-		inet_pton(AF_INET, "198.18.0.1", r.key.addr[0]);
-		inet_pton(AF_INET, "198.18.0.2", r.key.addr[1]);
-	} else {
-		inet_pton(AF_INET6, "2001:db8::1", r.key.addr[0]);
-		inet_pton(AF_INET6, "2001:db8::2", r.key.addr[1]);
-	}
-	r.key.port[0] = htons(40000);
-	r.key.port[1] = htons(proto == IPPROTO_TCP ? 443 : 5353);
-	r.key.proto = proto;
-	r.key.family = family;
-	r.dir = dir;
-	r.verdict = verdict;
-	r.ifindex = ifindex_a;
-	r.redirect_ifindex = verdict == FT_VERDICT_REDIRECT ? ifindex_b : 0;
 	r.handle = 0x1234;
 	r.cookie = 0x0102030405060708ull;
 	return r;

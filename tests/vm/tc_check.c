@@ -27,6 +27,7 @@
 #include <linux/if_packet.h>
 
 #include "hw_tc.h"
+#include "rule_fixture.h"
 
 #define PAYLOAD 60
 
@@ -47,24 +48,8 @@ static void fail(const char *fmt, ...)
 
 static struct ft_hw_rule rule(int family, int proto, int verdict, int dir, __u32 handle)
 {
-	struct ft_hw_rule r;
+	struct ft_hw_rule r = ft_fixture_rule(family, proto, verdict, dir, ifindex_a, ifindex_c);
 
-	memset(&r, 0, sizeof(r));
-	if (family == 4) {
-		inet_pton(AF_INET, "198.18.0.1", r.key.addr[0]);
-		inet_pton(AF_INET, "198.18.0.2", r.key.addr[1]);
-	} else {
-		inet_pton(AF_INET6, "2001:db8::1", r.key.addr[0]);
-		inet_pton(AF_INET6, "2001:db8::2", r.key.addr[1]);
-	}
-	r.key.port[0] = htons(40000);
-	r.key.port[1] = htons(proto == IPPROTO_TCP ? 443 : 5353);
-	r.key.proto = proto;
-	r.key.family = family;
-	r.dir = dir;
-	r.verdict = verdict;
-	r.ifindex = ifindex_a;
-	r.redirect_ifindex = verdict == FT_VERDICT_REDIRECT ? ifindex_c : 0;
 	r.handle = handle;
 	r.cookie = 0x1000 + handle;
 	return r;
