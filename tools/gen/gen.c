@@ -29,6 +29,7 @@
 #include "mix.h"
 #include "opts.h"
 #include "truth.h"
+#include "netns.h"
 
 /* Schedule entries per BPF_PROG_TEST_RUN: a bound on the map, not on a slice. */
 #define GEN_CHUNK 65536
@@ -44,25 +45,6 @@ struct gen_env {
 	__u8 mac[6];
 	__u64 sent;
 };
-
-static int enter_netns(const char *ns)
-{
-	char path[256];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-		err = -errno;
-		fprintf(stderr,
-			"ft-gen: cannot enter network namespace '%s' (%s): %s "
-			"(create it first, e.g. tools/testbed.sh up)\n",
-			ns, path, strerror(errno));
-	}
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
 
 static int dev_mac(const char *dev, __u8 *mac)
 {
@@ -143,7 +125,7 @@ static int env_open(struct gen_env *env, const struct gen_opts *o, const struct 
 	struct gen_tuple t;
 	int err;
 
-	err = enter_netns(o->netns);
+	err = ft_enter_netns("ft-gen", o->netns);
 	if (err)
 		return err;
 	env->ifindex = if_nametoindex(o->dev);

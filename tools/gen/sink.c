@@ -24,6 +24,7 @@
 
 #include "gen.h"
 #include "sink.skel.h"
+#include "netns.h"
 
 static const char usage_text[] =
 	"usage: ft-sink attach --netns NS --pin DIR [--max-flows N] DEV...\n"
@@ -75,23 +76,6 @@ static int parse_opts(int argc, char **argv, struct sink_opts *o)
 	o->devs = argv + i;
 	o->ndevs = argc - i;
 	return 0;
-}
-
-static int enter_netns(const char *ns)
-{
-	char path[256];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-		err = -errno;
-		fprintf(stderr, "ft-sink: cannot enter network namespace '%s' (%s): %s\n", ns, path,
-			strerror(errno));
-	}
-	if (fd >= 0)
-		close(fd);
-	return err;
 }
 
 /* Resolves every device first, so that a bad name attaches nothing. */
@@ -158,7 +142,7 @@ static int do_attach(const struct sink_opts *o, int counting)
 	if (!o->netns || !o->ndevs || o->ndevs > 64 || (counting && !o->pin))
 		return usage(counting ? "attach needs --netns, --pin and devices"
 				      : "pass needs --netns and devices");
-	err = enter_netns(o->netns);
+	err = ft_enter_netns("ft-sink", o->netns);
 	if (!err)
 		err = resolve(o, ifindex);
 	if (err)
