@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hw.h"
 
 /* nfp reports a full table as ENOENT, and says so in its extack. */
@@ -67,15 +68,8 @@ struct ft_flush {
 
 int ft_hw_ops_append(struct ft_hw_op **ops, size_t *n, size_t *cap, const struct ft_hw_rule *r)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 64;
-		struct ft_hw_op *o = realloc(*ops, c * sizeof(*o));
-
-		if (!o)
-			return -ENOMEM;
-		*ops = o;
-		*cap = c;
-	}
+	if (ft_grow((void **)ops, cap, *n + 1, sizeof(**ops)))
+		return -ENOMEM;
 	memset(&(*ops)[*n], 0, sizeof(**ops));
 	(*ops)[(*n)++].rule = *r;
 	return 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "grow.h"
 #include "hw_base.h"
 #include "log.h"
 
@@ -89,17 +90,11 @@ struct ft_prune {
 static int ft_prune_one(__u64 id, void *arg)
 {
 	struct ft_prune *p = arg;
-	__u64 *d;
 
 	if (p->live(id, p->ctx))
 		return 0;
-	if (p->n == p->cap) {
-		d = realloc(p->dead, (p->cap * 2 + 16) * sizeof(*d));
-		if (!d)
-			return -ENOMEM;
-		p->dead = d;
-		p->cap = p->cap * 2 + 16;
-	}
+	if (ft_grow((void **)&p->dead, &p->cap, p->n + 1, sizeof(*p->dead)))
+		return -ENOMEM;
 	p->dead[p->n++] = id;
 	return 0;
 }

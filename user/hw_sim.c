@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hw_sim.h"
 #include "idmap.h"
 
@@ -117,15 +118,8 @@ static int ft_sim_insert(struct ft_hw_sim *s, const struct ft_hw_rule *r)
 {
 	struct ft_sim_rule *n;
 
-	if (s->nrules == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-
-		n = realloc(s->rules, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->rules = n;
-		s->cap = cap;
-	}
+	if (ft_grow((void **)&s->rules, &s->cap, s->nrules + 1, sizeof(*s->rules)))
+		return -ENOMEM;
 	if (ft_idmap_put(&s->by_cookie, r->cookie, s->nrules) ||
 	    ft_idmap_put(&s->by_handle, ft_sim_handle_key(r), s->nrules)) {
 		ft_idmap_del(&s->by_cookie, r->cookie);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hw_base.h"
 #include "idmap.h"
 #include "log.h"
@@ -116,23 +117,6 @@ void ft_offload_cfg_default(struct ft_offload_cfg *cfg)
 		.max_adds_per_tick = 2048,
 		.retry_ms = 1000,
 	};
-}
-
-static int ft_grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	n = realloc(*p, c * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = c;
-	return 0;
 }
 
 static const char *ft_ifname(__u32 ifindex, char *buf)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "idmap.h"
 #include "record.h"
 #include "scan.h"
@@ -110,15 +111,8 @@ static int ft_rec_delta(struct ft_record *r, __u64 id, __u64 total, __u64 *delta
 
 static int ft_rec_line(struct ft_record *r, __u64 id, __u64 packets)
 {
-	if (r->nlines == r->cap_lines) {
-		size_t cap = r->cap_lines ? r->cap_lines * 2 : 1024;
-		struct ft_rec_line *n = realloc(r->lines, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		r->lines = n;
-		r->cap_lines = cap;
-	}
+	if (ft_grow((void **)&r->lines, &r->cap_lines, r->nlines + 1, sizeof(*r->lines)))
+		return -ENOMEM;
 	r->lines[r->nlines++] = (struct ft_rec_line){ .id = id, .packets = packets };
 	return 0;
 }

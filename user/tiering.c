@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "log.h"
 #include "tiering.h"
 
@@ -92,20 +93,6 @@ static int ft_nic_can(const struct ft_flow *f, int dir)
 	if (f->verdict == FT_VERDICT_DROP)
 		return 1;
 	return f->verdict == FT_VERDICT_REDIRECT && dir == orig && f->redirect_ifindex;
-}
-
-static int ft_grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	n = realloc(*p, need * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = need;
-	return 0;
 }
 
 static __u64 ft_age_ms(const struct ft_flow *f, __u32 now_tick)

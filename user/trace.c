@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "idmap.h"
 #include "log.h"
 #include "trace.h"
@@ -104,25 +105,14 @@ static int ft_load_line(struct ft_trace *t, struct ft_loader *l, const char *buf
 	slot = ft_idmap_get(&l->slots, id);
 	if (slot == FT_IDMAP_NONE) {
 		slot = l->nids;
-		if (l->nids == l->cap_ids) {
-			__u64 *n = realloc(l->ids, (l->cap_ids = l->cap_ids * 2 + 64) * sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			l->ids = n;
-		}
+		if (ft_grow((void **)&l->ids, &l->cap_ids, l->nids + 1, sizeof(*l->ids)))
+			return -ENOMEM;
 		l->ids[l->nids++] = id;
 		if (ft_idmap_put(&l->slots, id, slot))
 			return -ENOMEM;
 	}
-	if (t->nrec == l->cap_recs) {
-		struct ft_trace_rec *n =
-			realloc(t->recs, (l->cap_recs = l->cap_recs * 2 + 256) * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		t->recs = n;
-	}
+	if (ft_grow((void **)&t->recs, &l->cap_recs, t->nrec + 1, sizeof(*t->recs)))
+		return -ENOMEM;
 	t->recs[t->nrec++] = (struct ft_trace_rec){ .sec = sec, .slot = slot, .packets = pk };
 	return 0;
 }
