@@ -141,7 +141,8 @@ static __always_inline int ft_fast(struct ft_job *job)
 	s = ft_home_hit(cfg, to, &job->c);
 	if (!s)
 		return 0;
-	st->packets[job->hook & 3]++;
+	if (job->hook < FT_HOOK_MAX)
+		st->packets[job->hook]++;
 	ft_conn_account(s, &job->c, st);
 	job->verdict = ft_dir_verdict(s, job->c.dir);
 	job->redirect_ifindex = s->redirect_ifindex;
