@@ -548,6 +548,26 @@ static __always_inline int ft_place_of(const struct ft_config *cfg, const struct
 }
 
 /*
+ * The slot holding key k, its bucket in *bo; -1 when neither bucket has it.
+ * The second bucket's index line is fetched first, unused, so that its miss
+ * overlaps the first bucket's instead of following it.
+ */
+static __always_inline int ft_conn_lookup(const struct ft_place *pl, const struct ft_key *k,
+					  struct ft_bucket **bo)
+{
+	int slot;
+
+	asm volatile("" ::"r"(*(volatile __u32 *)&pl->b[1]->meta[0]));
+	*bo = pl->b[0];
+	slot = ft_bucket_find(pl->b[0], k, pl->tag);
+	if (slot < 0 && pl->b[1] != pl->b[0]) {
+		*bo = pl->b[1];
+		slot = ft_bucket_find(pl->b[1], k, pl->tag);
+	}
+	return slot;
+}
+
+/*
  * Finds or creates the packet's connection and counts the packet.
  * Returns the connection, or NULL when it was refused (zone limit) or
  * the table has no part for this CPU.
@@ -565,17 +585,7 @@ static __always_inline struct ft_conn *ft_track(const struct ft_config *cfg,
 		st->insert_failed[FT_FAIL_NO_CPU_PART]++;
 		return NULL;
 	}
-	/*
-	 * The second bucket's index line is fetched now, unused, so that its
-	 * miss overlaps the first bucket's instead of following it.
-	 */
-	asm volatile("" ::"r"(*(volatile __u32 *)&pl.b[1]->meta[0]));
-	b = pl.b[0];
-	slot = ft_bucket_find(b, &c->key, pl.tag);
-	if (slot < 0 && pl.b[1] != pl.b[0]) {
-		b = pl.b[1];
-		slot = ft_bucket_find(b, &c->key, pl.tag);
-	}
+	slot = ft_conn_lookup(&pl, &c->key, &b);
 	if (slot >= 0 && !ft_conn_expired(b, slot, to, c, st)) {
 		ft_conn_account(b, slot, c, st);
 		return &b->slot[slot & (FT_SLOTS - 1)];
