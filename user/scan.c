@@ -838,8 +838,8 @@ static void ft_view_add(struct ft_flow *f, const struct ft_conn *c, int first)
 /*
  * Callers read flows in the order of their entries (every flow, for the
  * metrics or the offload candidates): what the entries FT_AHEAD on will
- * need, their slot and its shadow, is asked for now, and their own lines
- * twice as far on: 1M flows read in 61 ms instead of 101.
+ * need, their slot, its meta word and its shadow, is asked for now, and
+ * their own lines twice as far on: 1M flows read in 61 ms instead of 101.
  */
 static void ft_read_prefetch(const struct ft_scan *s, size_t id)
 {
@@ -852,6 +852,7 @@ static void ft_read_prefetch(const struct ft_scan *s, size_t id)
 	j = s->flows[id + FT_AHEAD].slot;
 	if (!s->flows[id + FT_AHEAD].nslots || j == FT_NO_SLOT)
 		return;
+	__builtin_prefetch(ft_meta_at(s->table, j));
 	__builtin_prefetch(ft_slot_at(s->table, j));
 	__builtin_prefetch(&ft_slot_at(s->table, j)->dir);
 	__builtin_prefetch(&s->shadow[j]);
