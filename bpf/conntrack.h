@@ -7,6 +7,10 @@
  * exception is the zone sweep, which may reclaim a *stale* entry anywhere;
  * reclaiming always goes through a compare-and-swap on the slot's meta
  * word, so the owner and a sweeper never both free (and uncount) a slot.
+ *
+ * Every slot's meta word and last_tick sit in its bucket's index line, so
+ * a search costs the index line plus the one slot whose tag matches, and
+ * picking a victim costs the index lines alone.
  */
 #ifndef FT_CONNTRACK_H
 #define FT_CONNTRACK_H
@@ -169,7 +173,7 @@ static __always_inline int ft_slot_free(struct ft_bucket *b, __u32 i, __u32 m)
 
 	i &= FT_SLOTS - 1;
 	zone = b->slot[i].key.zone;
-	if (__sync_val_compare_and_swap(&b->slot[i].meta, m, FT_META_SEQ(m)) != m)
+	if (__sync_val_compare_and_swap(&b->meta[i], m, FT_META_SEQ(m)) != m)
 		return 0;
 	z = bpf_map_lookup_elem(&ft_zones, &zone);
 	if (z)
@@ -199,10 +203,10 @@ static long ft_sweep_bucket(__u32 n __attribute__((unused)), void *arg)
 		return 1;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
-		__u32 m = b->slot[i].meta;
+		__u32 m = b->meta[i];
 
 		if (FT_META_TAG(m) &&
-		    ft_stale(to, m, b->slot[i].last_tick, sw->now_tick, FT_SWEEP_GRACE_TICKS) &&
+		    ft_stale(to, m, b->last_tick[i], sw->now_tick, FT_SWEEP_GRACE_TICKS) &&
 		    ft_slot_free(b, i, m))
 			sw->freed++;
 	}
@@ -264,9 +268,9 @@ static __always_inline int ft_zone_admit(const struct ft_config *cfg, struct ft_
 }
 
 /*
- * Where a connection may live: two buckets of the CPU's part, and in each
- * a home slot that is tried first. The home slot's address depends only on
- * the hash, so both its cache lines can be fetched before anything is compared.
+ * Where a connection may live: two buckets of the CPU's part, and in each a
+ * home slot, which a new connection takes when it is free and a search
+ * tries first.
  */
 struct ft_place {
 	struct ft_bucket *b[2];
@@ -274,15 +278,21 @@ struct ft_place {
 	__u32 home;
 };
 
+/*
+ * The slot of b holding key k, or -1; only a slot whose tag matches is
+ * read. The home slot first: most connections sit there, so for a flow
+ * seen again and again the branch is predicted, where the position a scan
+ * stops at would not be.
+ */
 static __always_inline int ft_bucket_find(struct ft_bucket *b, const struct ft_key *k, __u32 tag,
 					  __u32 home)
 {
 	home &= FT_SLOTS - 1;
-	if (FT_META_TAG(b->slot[home].meta) == tag && ft_key_eq(&b->slot[home].key, k))
+	if (FT_META_TAG(b->meta[home]) == tag && ft_key_eq(&b->slot[home].key, k))
 		return home;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
-		if (i != (int)home && FT_META_TAG(b->slot[i].meta) == tag &&
+		if (i != (int)home && FT_META_TAG(b->meta[i]) == tag &&
 		    ft_key_eq(&b->slot[i].key, k))
 			return i;
 	}
@@ -339,11 +349,11 @@ static __always_inline void ft_bucket_pick(struct ft_bucket *b, __u32 home,
 	pk->victim_age = 0;
 #pragma unroll
 	for (int i = 0; i < FT_SLOTS; i++) {
-		__u32 m = b->slot[i].meta;
-		__u32 age = c->now_tick - b->slot[i].last_tick;
+		__u32 m = b->meta[i];
+		__u32 age = c->now_tick - b->last_tick[i];
 
 		if (FT_META_TAG(m)) {
-			if (!ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0) ||
+			if (!ft_stale(to, m, b->last_tick[i], c->now_tick, 0) ||
 			    !ft_slot_free(b, i, m)) {
 				ft_pick_consider(pk, i, FT_META_CLASS(m), age);
 				continue;
@@ -367,14 +377,18 @@ static __always_inline __u8 ft_initial_state(const struct ft_ctx *c)
 	return FT_STATE_SYN_SENT;
 }
 
-static __always_inline struct ft_conn *ft_slot_init(struct ft_bucket *b, int slot, __u32 tag,
-						    const struct ft_ctx *c)
+static __always_inline void ft_slot_init(struct ft_bucket *b, __u32 i, __u32 tag,
+					 const struct ft_ctx *c)
 {
-	__u32 i = slot & (FT_SLOTS - 1);
-	struct ft_conn *s = &b->slot[i];
-	__u64 *w = (__u64 *)s;
 	__u8 state = ft_initial_state(c);
-	__u32 seq = FT_META_SEQ(b->slot[i].meta) + 1;
+	struct ft_conn *s;
+	__u32 seq;
+	__u64 *w;
+
+	i &= FT_SLOTS - 1;
+	s = &b->slot[i];
+	w = (__u64 *)s;
+	seq = FT_META_SEQ(b->meta[i]) + 1;
 
 #pragma unroll
 	for (int j = 0; j < (int)(sizeof(*s) / 8); j++)
@@ -382,10 +396,9 @@ static __always_inline struct ft_conn *ft_slot_init(struct ft_bucket *b, int slo
 	__builtin_memcpy(&s->key, &c->key, sizeof(s->key));
 	s->state = state;
 	s->flags = c->dir ? FT_CONN_ORIG_IS_1 : 0;
-	b->slot[i].last_tick = c->now_tick;
+	b->last_tick[i] = c->now_tick;
 	/* meta last: a reader that sees the tag sees the key behind it. */
-	b->slot[i].meta = FT_META(tag, ft_timeout_class(c->key.proto, state), seq & 0xff);
-	return s;
+	b->meta[i] = FT_META(tag, ft_timeout_class(c->key.proto, state), seq & 0xff);
 }
 
 /* 1 when victim a should go before victim b: not established first, then the oldest. */
@@ -398,13 +411,12 @@ static __always_inline int ft_pick_worse(const struct ft_pick *a, const struct f
 
 /*
  * Creates the connection: in the emptier of its two buckets, else in
- * place of the worse of the two buckets' victims.
- * NULL when its zone refuses it.
+ * place of the worse of the two buckets' victims. Returns its slot and
+ * puts its bucket in *bo; -1 when its zone refuses it.
  */
-static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
-						      const struct ft_config *cfg,
-						      const struct ft_timeouts *to,
-						      struct ft_ctx *c, struct ft_stats *st)
+static __always_inline int ft_conn_create(const struct ft_place *pl, const struct ft_config *cfg,
+					  const struct ft_timeouts *to, struct ft_ctx *c,
+					  struct ft_stats *st, struct ft_bucket **bo)
 {
 	__u32 zero = 0;
 	struct ft_pick_pair *pp = bpf_map_lookup_elem(&ft_picks, &zero);
@@ -414,7 +426,7 @@ static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
 	int w;
 
 	if (!pk)
-		return NULL;
+		return -1;
 	ft_bucket_pick(pl->b[0], pl->home, to, c, st, &pk[0]);
 	if (pl->b[1] != pl->b[0])
 		ft_bucket_pick(pl->b[1], pl->home, to, c, st, &pk[1]);
@@ -422,7 +434,7 @@ static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
 		pk[1] = pk[0];
 	if (!ft_zone_admit(cfg, c, st)) {
 		c->refused = 1;
-		return NULL;
+		return -1;
 	}
 	if (pk[0].nfree || pk[1].nfree) {
 		/* The emptier bucket, so that both fill evenly. */
@@ -431,14 +443,16 @@ static __always_inline struct ft_conn *ft_conn_create(const struct ft_place *pl,
 		w = ft_pick_worse(&pk[0], &pk[1]) ? 0 : 1;
 		b = pl->b[w];
 		pk[w].free = pk[w].victim & (FT_SLOTS - 1);
-		m = b->slot[pk[w].free & (FT_SLOTS - 1)].meta;
+		m = b->meta[pk[w].free & (FT_SLOTS - 1)];
 		/* Tag 0: a sweeper freed it since the pick, and uncounted it already. */
 		if (FT_META_TAG(m))
 			ft_slot_free(b, pk[w].free, m);
 		st->evicted[pk[w].victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
 	}
 	st->created++;
-	return ft_slot_init(pl->b[w], pk[w].free, pl->tag, c);
+	*bo = pl->b[w];
+	ft_slot_init(pl->b[w], pk[w].free, pl->tag, c);
+	return pk[w].free & (FT_SLOTS - 1);
 }
 
 static __always_inline __u8 ft_next_state(struct ft_conn *s, const struct ft_ctx *c)
@@ -465,10 +479,11 @@ static __always_inline __u8 ft_next_state(struct ft_conn *s, const struct ft_ctx
 	return st;
 }
 
-/* The owner's update of a live connection: plain stores only. */
-static __always_inline void ft_conn_account(struct ft_conn *s, const struct ft_ctx *c,
+/* The owner's update of the live connection in slot i of b: plain stores only. */
+static __always_inline void ft_conn_account(struct ft_bucket *b, __u32 i, const struct ft_ctx *c,
 					    struct ft_stats *st)
 {
+	struct ft_conn *s = &b->slot[i & (FT_SLOTS - 1)];
 	struct ft_dir *d = &s->dir[c->dir & 1];
 	__u8 state;
 
@@ -477,7 +492,8 @@ static __always_inline void ft_conn_account(struct ft_conn *s, const struct ft_c
 	if (!d->first_ns)
 		d->first_ns = c->now_ns;
 	d->last_ns = c->now_ns;
-	s->last_tick = c->now_tick;
+	i &= FT_SLOTS - 1;
+	b->last_tick[i] = c->now_tick;
 	if (c->fragment) {
 		s->flags |= FT_CONN_FRAGMENT;
 		st->fragments++;
@@ -488,23 +504,26 @@ static __always_inline void ft_conn_account(struct ft_conn *s, const struct ft_c
 		s->in_ifindex[c->dir & 1] = c->in_ifindex;
 	state = ft_next_state(s, c);
 	if (state != s->state) {
-		__u32 m = s->meta;
+		__u32 m = b->meta[i];
 
 		s->state = state;
-		s->meta = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
-				  FT_META_SEQ(m));
+		b->meta[i] = FT_META(FT_META_TAG(m), ft_timeout_class(s->key.proto, state),
+				     FT_META_SEQ(m));
 	}
 }
 
 /* A stale entry, or a SYN on a closed TCP connection, starts a new connection. */
-static __always_inline int ft_conn_expired(struct ft_bucket *b, int slot, const struct ft_conn *s,
+static __always_inline int ft_conn_expired(struct ft_bucket *b, __u32 i,
 					   const struct ft_timeouts *to, const struct ft_ctx *c,
 					   struct ft_stats *st)
 {
-	__u32 i = slot & (FT_SLOTS - 1);
-	__u32 m = b->slot[i].meta;
+	const struct ft_conn *s;
+	__u32 m;
 
-	if (ft_stale(to, m, b->slot[i].last_tick, c->now_tick, 0)) {
+	i &= FT_SLOTS - 1;
+	s = &b->slot[i];
+	m = b->meta[i];
+	if (ft_stale(to, m, b->last_tick[i], c->now_tick, 0)) {
 		if (ft_slot_free(b, i, m))
 			st->reclaimed[FT_RECLAIM_REUSE]++;
 		return 1;
@@ -556,33 +575,54 @@ static __always_inline int ft_place_of(const struct ft_config *cfg, __u64 h, str
 }
 
 /*
- * The connection of a packet that changes nothing but counters: live, in
- * the home slot of its first bucket, not a SYN reopening it, its verdict
- * current. NULL sends the packet down the full path, which finds it again.
+ * The home slot of the packet's connection in its first bucket (the
+ * bucket in *bo), when the packet changes nothing there but counters:
+ * live, not a SYN reopening it, its verdict current. -1 sends the packet
+ * down the full path, which finds it again.
  */
-static __always_inline struct ft_conn *
-ft_home_hit(const struct ft_config *cfg, const struct ft_timeouts *to, const struct ft_ctx *c)
+static __always_inline int ft_home_hit(const struct ft_config *cfg, const struct ft_timeouts *to,
+				       const struct ft_ctx *c, struct ft_bucket **bo)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	__u64 h = c->hash;
+	__u32 i = ft_home_of(c->hash), m;
 	struct ft_bucket *b;
 	struct ft_conn *s;
-	__u32 m;
 
 	if (cpu >= cfg->nr_cpus)
-		return NULL;
-	b = ft_first_bucket(cfg, cpu, h);
+		return -1;
+	b = ft_first_bucket(cfg, cpu, c->hash);
 	if (!b)
-		return NULL;
-	s = &b->slot[ft_home_of(h)];
-	m = s->meta;
-	if (FT_META_TAG(m) != ft_tag(h) || !ft_key_eq(&s->key, &c->key))
-		return NULL;
-	if (ft_stale(to, m, s->last_tick, c->now_tick, 0) || s->rule_gen != (__u16)cfg->rule_gen)
-		return NULL;
+		return -1;
+	s = &b->slot[i];
+	m = b->meta[i];
+	if (FT_META_TAG(m) != ft_tag(c->hash) || !ft_key_eq(&s->key, &c->key))
+		return -1;
+	if (ft_stale(to, m, b->last_tick[i], c->now_tick, 0) || s->rule_gen != (__u16)cfg->rule_gen)
+		return -1;
 	if (s->state == FT_STATE_CLOSED && (c->tcp_flags & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN)
-		return NULL;
-	return s;
+		return -1;
+	*bo = b;
+	return i;
+}
+
+/*
+ * The slot holding key k, its bucket in *bo; -1 when neither bucket has it.
+ * The second bucket's index line is fetched first, unused, so that its miss
+ * overlaps the first bucket's instead of following it.
+ */
+static __always_inline int ft_conn_lookup(const struct ft_place *pl, const struct ft_key *k,
+					  struct ft_bucket **bo)
+{
+	int slot;
+
+	asm volatile("" ::"r"(*(volatile __u32 *)&pl->b[1]->meta[0]));
+	*bo = pl->b[0];
+	slot = ft_bucket_find(pl->b[0], k, pl->tag, pl->home);
+	if (slot < 0 && pl->b[1] != pl->b[0]) {
+		*bo = pl->b[1];
+		slot = ft_bucket_find(pl->b[1], k, pl->tag, pl->home);
+	}
+	return slot;
 }
 
 /*
@@ -596,7 +636,6 @@ static __always_inline struct ft_conn *ft_track(const struct ft_config *cfg,
 {
 	struct ft_place pl;
 	struct ft_bucket *b;
-	struct ft_conn *s;
 	int slot;
 
 	*created = 0;
@@ -604,25 +643,17 @@ static __always_inline struct ft_conn *ft_track(const struct ft_config *cfg,
 		st->insert_failed[FT_FAIL_NO_CPU_PART]++;
 		return NULL;
 	}
-	b = pl.b[0];
-	slot = ft_bucket_find(b, &c->key, pl.tag, pl.home);
-	if (slot < 0 && pl.b[1] != pl.b[0]) {
-		b = pl.b[1];
-		slot = ft_bucket_find(b, &c->key, pl.tag, pl.home);
+	slot = ft_conn_lookup(&pl, &c->key, &b);
+	if (slot >= 0 && !ft_conn_expired(b, slot, to, c, st)) {
+		ft_conn_account(b, slot, c, st);
+		return &b->slot[slot & (FT_SLOTS - 1)];
 	}
-	if (slot >= 0) {
-		s = &b->slot[slot & (FT_SLOTS - 1)];
-		if (!ft_conn_expired(b, slot, s, to, c, st)) {
-			ft_conn_account(s, c, st);
-			return s;
-		}
-	}
-	s = ft_conn_create(&pl, cfg, to, c, st);
-	if (!s)
+	slot = ft_conn_create(&pl, cfg, to, c, st, &b);
+	if (slot < 0)
 		return NULL;
 	*created = 1;
-	ft_conn_account(s, c, st);
-	return s;
+	ft_conn_account(b, slot, c, st);
+	return &b->slot[slot & (FT_SLOTS - 1)];
 }
 
 #endif

@@ -124,9 +124,11 @@ static __always_inline int ft_fast(struct ft_job *job)
 {
 	struct ft_timeouts *to;
 	struct ft_config *cfg;
+	struct ft_bucket *b;
 	struct ft_stats *st;
 	struct ft_conn *s;
 	__u32 zero = 0;
+	int i;
 
 	st = bpf_map_lookup_elem(&ft_stats, &zero);
 	cfg = bpf_map_lookup_elem(&ft_config, &zero);
@@ -138,12 +140,13 @@ static __always_inline int ft_fast(struct ft_job *job)
 		return 0;
 	ft_ctx_of(job, cfg, &job->c);
 	job->has_ctx = 1;
-	s = ft_home_hit(cfg, to, &job->c);
-	if (!s)
+	i = ft_home_hit(cfg, to, &job->c, &b);
+	if (i < 0)
 		return 0;
 	if (job->hook < FT_HOOK_MAX)
 		st->packets[job->hook]++;
-	ft_conn_account(s, &job->c, st);
+	ft_conn_account(b, i, &job->c, st);
+	s = &b->slot[i & (FT_SLOTS - 1)];
 	job->verdict = ft_dir_verdict(s, job->c.dir);
 	job->redirect_ifindex = s->redirect_ifindex;
 	st->verdict[job->verdict & 3]++;

@@ -234,7 +234,7 @@ struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 z
 		for (int i = 0; i < FT_SLOTS; i++) {
 			struct ft_key *k = &bk->slot[i].key;
 
-			if (!FT_META_TAG(bk->slot[i].meta) || k->proto != s->proto ||
+			if (!FT_META_TAG(bk->meta[i]) || k->proto != s->proto ||
 			    k->family != s->family || k->zone != zone)
 				continue;
 			for (int side = 0; side < 2; side++) {
@@ -261,7 +261,7 @@ __u32 ft_count_live(struct ft_datapath *dp)
 
 	for (__u32 b = 0; b < dp->nr_buckets; b++)
 		for (int i = 0; i < FT_SLOTS; i++)
-			n += FT_META_TAG(dp->buckets[b].slot[i].meta) != 0;
+			n += FT_META_TAG(dp->buckets[b].meta[i]) != 0;
 	return n;
 }
 
@@ -279,7 +279,7 @@ void ft_age_all(struct ft_datapath *dp, __u32 secs)
 
 	for (__u32 b = 0; b < dp->nr_buckets; b++)
 		for (int i = 0; i < FT_SLOTS; i++)
-			dp->buckets[b].slot[i].last_tick -= ticks;
+			dp->buckets[b].last_tick[i] -= ticks;
 }
 
 int ft_run(char *out, size_t cap, const char *fmt, ...)

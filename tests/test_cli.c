@@ -40,7 +40,7 @@ Test(cli, load_pins_maps_whose_fields_bpftool_shows_by_name)
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0,
 		     "%s", out);
 	cr_assert(strstr(out, "pinned ") &&
-			  strstr(out, "1024 connections, 128 bytes per connection"),
+			  strstr(out, "1024 connections, 136 bytes per connection"),
 		  "%s", out);
 	cr_assert_eq(ft_run(out, sizeof(out), "bpftool map dump pinned %s/ft_stats", dir), 0);
 	cr_assert(strstr(out, "\"malformed\"") && strstr(out, "\"evicted\"") &&

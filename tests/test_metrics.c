@@ -71,28 +71,28 @@ static void build_table(void)
 
 	memset(table, 0, sizeof(table));
 	c = &table[0].slot[0];
-	c->meta = FT_META(0x1234, FT_TO_UDP_ESTABLISHED, 1);
+	table[0].meta[0] = FT_META(0x1234, FT_TO_UDP_ESTABLISHED, 1);
 	key4(&c->key, "198.18.0.1", 1000, "198.18.0.2", 53, 17, 0);
 	c->state = FT_STATE_ESTABLISHED, c->verdict = FT_VERDICT_PASS;
 	c->dir[0] = (struct ft_dir){ .packets = 3, .bytes = 426, .first_ns = 1, .last_ns = 2 };
 	c->dir[1] = (struct ft_dir){ .packets = 2, .bytes = 124, .first_ns = 1, .last_ns = 2 };
 
 	c = &table[0].slot[3];
-	c->meta = FT_META(0x2345, FT_TO_TCP_SYN_SENT, 1);
+	table[0].meta[3] = FT_META(0x2345, FT_TO_TCP_SYN_SENT, 1);
 	key6(&c->key, "2001:db8::1", 443, "2001:db8::2", 50000, 6, 100);
 	c->state = FT_STATE_SYN_SENT, c->verdict = FT_VERDICT_DROP, c->hw = FT_HW_OFFLOADED;
 	c->flags = FT_CONN_ORIG_IS_1;
 	c->dir[1] = (struct ft_dir){ .packets = 5, .bytes = 300, .first_ns = 1, .last_ns = 3 };
 
 	c = &table[1].slot[7];
-	c->meta = FT_META(0x3456, FT_TO_ICMP_NEW, 1);
+	table[1].meta[7] = FT_META(0x3456, FT_TO_ICMP_NEW, 1);
 	key4(&c->key, "198.18.0.3", 7, "198.18.0.4", 7, 1, 100);
 	c->state = FT_STATE_NEW, c->verdict = FT_VERDICT_REDIRECT;
 	c->dir[0] = (struct ft_dir){ .packets = 1, .bytes = 98, .first_ns = 1, .last_ns = 1 };
 
 	/* The UDP connection's replies, met on another CPU (asymmetric RSS). */
 	c = &table[1].slot[0];
-	c->meta = FT_META(0x1234, FT_TO_UDP_ESTABLISHED, 1);
+	table[1].meta[0] = FT_META(0x1234, FT_TO_UDP_ESTABLISHED, 1);
 	key4(&c->key, "198.18.0.1", 1000, "198.18.0.2", 53, 17, 0);
 	c->state = FT_STATE_ESTABLISHED, c->verdict = FT_VERDICT_PASS;
 	c->dir[1] = (struct ft_dir){ .packets = 4, .bytes = 248, .first_ns = 2, .last_ns = 5 };

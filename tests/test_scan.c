@@ -75,6 +75,17 @@ static struct ft_conn *slot_at(__u32 slot)
 	return &tbl[slot / FT_SLOTS].slot[slot % FT_SLOTS];
 }
 
+/* The slot's meta word and last_tick, in its bucket's index line. */
+static __u32 *meta_at(__u32 slot)
+{
+	return &tbl[slot / FT_SLOTS].meta[slot % FT_SLOTS];
+}
+
+static __u32 *tick_at(__u32 slot)
+{
+	return &tbl[slot / FT_SLOTS].last_tick[slot % FT_SLOTS];
+}
+
 /*
  * Writes a new connection into a slot, as ft_slot_init does: counters zero,
  * side 0 opened it at created_ns, reuse sequence seq.
@@ -88,7 +99,7 @@ static struct ft_conn *put(__u32 slot, const struct ft_key *k, __u8 seq, __u64 c
 	c->state = FT_STATE_NEW;
 	c->dir[0].first_ns = created_ns;
 	c->dir[0].last_ns = created_ns;
-	c->meta = FT_META(0x1234u, FT_TO_UDP_NEW, seq);
+	*meta_at(slot) = FT_META(0x1234u, FT_TO_UDP_NEW, seq);
 	return c;
 }
 
@@ -104,7 +115,7 @@ static void count(struct ft_conn *c, int d, __u64 packets, __u64 bytes, __u64 la
 /* As ft_slot_free does: the tag goes, the reuse sequence stays. */
 static void free_slot(__u32 slot)
 {
-	slot_at(slot)->meta = FT_META_SEQ(slot_at(slot)->meta);
+	*meta_at(slot) = FT_META_SEQ(*meta_at(slot));
 }
 
 static const struct ft_flow *flow_of(const struct ft_key *k)
@@ -425,7 +436,7 @@ static int expect_sums(const struct ft_key *k, __u32 nslots, __u64 packets[2], _
 	for (__u32 i = 0; i < nslots; i++) {
 		const struct ft_conn *c = slot_at(i);
 
-		if (!FT_META_TAG(c->meta) || memcmp(&c->key, k, sizeof(*k)))
+		if (!FT_META_TAG(*meta_at(i)) || memcmp(&c->key, k, sizeof(*k)))
 			continue;
 		held = 1;
 		for (int d = 0; d < 2; d++) {
@@ -475,7 +486,7 @@ Test(scan, flows_match_the_table_through_heavy_churn)
 		/* A fifth of the slots change: freed, or given a key from a pool that repeats. */
 		for (int i = 0; i < (int)nslots / 5; i++) {
 			__u32 slot = rnd(nslots);
-			__u8 seq = FT_META_SEQ(slot_at(slot)->meta) + 1;
+			__u8 seq = FT_META_SEQ(*meta_at(slot)) + 1;
 			struct ft_key k = key_of(rnd(keys));
 
 			if (rnd(3) == 0)
@@ -488,7 +499,7 @@ Test(scan, flows_match_the_table_through_heavy_churn)
 			int d = rnd(2);
 			__u64 p = rnd(5);
 
-			if (FT_META_TAG(c->meta))
+			if (FT_META_TAG(*meta_at(i)))
 				count(c, d, c->dir[d].packets + p, c->dir[d].bytes + 60 * p,
 				      NS(round * 1000 + 1));
 		}
@@ -516,14 +527,15 @@ static void *race_writer(void *arg)
 	(void)arg;
 	for (__u64 n = 1; !__atomic_load_n(&race_stop, __ATOMIC_RELAXED); n++) {
 		struct ft_conn *c = slot_at(n % RACE_SLOTS);
-		__u32 m = c->meta;
+		__u32 *mp = meta_at(n % RACE_SLOTS);
+		__u32 m = *mp;
 
 		if (n % 97 == 0) {
-			__atomic_store_n(&c->meta, FT_META_SEQ(m), __ATOMIC_RELEASE);
+			__atomic_store_n(mp, FT_META_SEQ(m), __ATOMIC_RELEASE);
 			__atomic_thread_fence(__ATOMIC_RELEASE);
 			memset(&c->dir, 0, sizeof(c->dir));
 			c->dir[0].first_ns = n;
-			__atomic_store_n(&c->meta, FT_META(0x1234u, 0, (FT_META_SEQ(m) + 1) & 0xff),
+			__atomic_store_n(mp, FT_META(0x1234u, 0, (FT_META_SEQ(m) + 1) & 0xff),
 					 __ATOMIC_RELEASE);
 			continue;
 		}
@@ -759,10 +771,10 @@ Test(scan, marks_reach_every_slot_of_a_flow_and_spare_a_recycled_slot)
 	ft_scan_mark(scan, tbl, marks, 777);
 	cr_assert_eq(slot_at(2)->hw, FT_HW_OFFLOADED);
 	cr_assert_eq(slot_at(38)->hw, FT_HW_OFFLOADED);
-	cr_assert_eq(slot_at(2)->last_tick, 777);
-	cr_assert_eq(slot_at(38)->last_tick, 777);
+	cr_assert_eq(*tick_at(2), 777);
+	cr_assert_eq(*tick_at(38), 777);
 	cr_assert_eq(slot_at(5)->hw, FT_HW_NONE);
-	cr_assert_neq(slot_at(5)->last_tick, 777, "an unmarked flow keeps its age");
+	cr_assert_neq(*tick_at(5), 777, "an unmarked flow keeps its age");
 
 	/* The flow left hardware; slot 38 now holds another connection. */
 	run_at(2000);
@@ -771,7 +783,7 @@ Test(scan, marks_reach_every_slot_of_a_flow_and_spare_a_recycled_slot)
 	memset(marks, 0, sizeof(marks));
 	ft_scan_mark(scan, tbl, marks, 900);
 	cr_assert_eq(slot_at(2)->hw, FT_HW_NONE);
-	cr_assert_eq(slot_at(2)->last_tick, 777);
+	cr_assert_eq(*tick_at(2), 777);
 	cr_assert_eq(slot_at(38)->hw, FT_HW_OFFLOADED, "not the connection the scan saw");
 }
 

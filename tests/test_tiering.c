@@ -68,8 +68,14 @@ static struct ft_conn *conn(__u32 slot, __u8 i, __u8 verdict)
 	c->redirect_ifindex = verdict == FT_VERDICT_REDIRECT ? IF_OUT : 0;
 	c->in_ifindex[0] = c->in_ifindex[1] = IF_IN;
 	c->dir[0].first_ns = c->dir[1].first_ns = NS(10);
-	c->meta = FT_META(0x77u + i, FT_TO_UDP_ESTABLISHED, 1);
+	tbl[slot / FT_SLOTS].meta[slot % FT_SLOTS] = FT_META(0x77u + i, FT_TO_UDP_ESTABLISHED, 1);
 	return c;
+}
+
+/* Slot 3's last_tick, in its bucket's index line: conn(3, ...) below. */
+static __u32 *tick_of_slot3(void)
+{
+	return &tbl[3 / FT_SLOTS].last_tick[3 % FT_SLOTS];
 }
 
 /* Both directions carried packets_per_s since the last step; one scan and one tick at ms. */
@@ -107,12 +113,12 @@ Test(tiering, the_hottest_drop_direction_goes_to_the_nic_and_is_marked_in_the_ta
 	/* The NIC counts the installed direction; its connection is kept alive. */
 	int d = ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 0)) ? 0 : 1;
 	cr_assert_eq(ft_hw_sim_hit(sim, ft_flow_id(&c[0]->key, d), 40, 4000), 1);
-	c[0]->last_tick = 1;
+	*tick_of_slot3() = 1;
 	step(c, 2, pps, 6000);
 	cr_assert_eq(ft_tiering_tier(tier, &c[0]->key, d, &hp, &hb), FT_TIER_HARDWARE);
 	cr_assert_eq(hp, 40);
 	cr_assert_eq(hb, 4000);
-	cr_assert_eq(c[0]->last_tick, TICK(6000), "the NIC's packets keep the connection alive");
+	cr_assert_eq(*tick_of_slot3(), TICK(6000), "the NIC's packets keep the connection alive");
 }
 
 /* One scan and tick at ms after each direction d of c[i] carried pps[i][d] in software. */

@@ -46,7 +46,7 @@ static __u64 live_in_zone(__u16 zone)
 
 	for (__u32 b = 0; b < dp.nr_buckets; b++)
 		for (int i = 0; i < FT_SLOTS; i++)
-			n += FT_META_TAG(dp.buckets[b].slot[i].meta) &&
+			n += FT_META_TAG(dp.buckets[b].meta[i]) &&
 			     dp.buckets[b].slot[i].key.zone == zone;
 	return n;
 }

@@ -229,7 +229,8 @@ static void ft_sum_table(const struct ft_metrics_src *src, struct ft_sums *t, in
 		for (int i = 0; i < FT_SLOTS; i++) {
 			const struct ft_conn *c = &src->buckets[b].slot[i];
 
-			if (!FT_META_TAG(__atomic_load_n(&c->meta, __ATOMIC_ACQUIRE)))
+			if (!FT_META_TAG(
+				    __atomic_load_n(&src->buckets[b].meta[i], __ATOMIC_ACQUIRE)))
 				continue;
 			used++;
 			if (entries)

@@ -74,7 +74,7 @@ int ft_table_for_each(const struct ft_table *t,
 		for (int i = 0; i < FT_SLOTS; i++) {
 			int r;
 
-			if (!FT_META_TAG(__atomic_load_n(&bk->slot[i].meta, __ATOMIC_ACQUIRE)))
+			if (!FT_META_TAG(__atomic_load_n(&bk->meta[i], __ATOMIC_ACQUIRE)))
 				continue;
 			r = fn(&bk->slot[i], b, arg);
 			if (r)
@@ -91,7 +91,7 @@ void ft_table_histogram(const struct ft_table *t, __u64 hist[FT_SLOTS + 1])
 		int used = 0;
 
 		for (int i = 0; i < FT_SLOTS; i++)
-			used += FT_META_TAG(__atomic_load_n(&t->buckets[b].slot[i].meta,
+			used += FT_META_TAG(__atomic_load_n(&t->buckets[b].meta[i],
 							    __ATOMIC_RELAXED)) != 0;
 		hist[used]++;
 	}

@@ -32,9 +32,11 @@
 #define FT_PROG_TC_EGRESS  "ft_tc_egress"
 
 /*
- * Connection table geometry. A bucket is one 1 KiB array element of
- * FT_SLOTS slots; a slot is one connection in two cache lines, 128-byte
- * aligned: what a search reads in the first, the counters in the second.
+ * Connection table geometry. A bucket is one array element: an index line
+ * holding every slot's meta word and last_tick, then FT_SLOTS slots. A
+ * search reads the index line and then only the slot whose tag matches;
+ * picking a victim reads only the index lines. A slot is one connection
+ * in two cache lines: key and state in the first, counters in the second.
  */
 #define FT_SLOTS	    8
 #define FT_DEFAULT_CONNS    (1u << 20)
@@ -93,16 +95,9 @@ enum ft_verdict {
 #define FT_HW_NONE	0
 #define FT_HW_OFFLOADED 1
 
-/*
- * meta packs what a search needs: the hash tag (bits 16-31, never 0 in a
- * live slot), the timeout class (bits 8-15) and a reuse sequence (bits
- * 0-7) that makes a remote compare-and-swap fail once the slot was
- * recycled. A slot is free when its tag is 0.
- */
+/* One connection; its meta word and last_tick are in its bucket's index line. */
 struct ft_conn {
-	/* First cache line: everything a search and a state change read. */
-	__u32 meta;
-	__u32 last_tick; /* FT_TICK_SHIFT units: age for timeouts and eviction */
+	/* First cache line: the key and what a state change reads. */
 	struct ft_key key;
 	__u32 redirect_ifindex;
 	__u16 rule_gen;	     /* ft_config.rule_gen, truncated, when the verdict was chosen */
@@ -112,11 +107,21 @@ struct ft_conn {
 	__u8 hw;	     /* FT_HW_* */
 	__u8 flags;	     /* FT_CONN_* */
 	__u8 tcp_flags[2];
+	__u8 pad[8];
 	/* Second cache line: the counters. */
 	struct ft_dir dir[2];
 };
 
+/*
+ * meta[i] packs what a search needs of slot i: the hash tag (bits 16-31,
+ * never 0 in a live slot), the timeout class (bits 8-15) and a reuse
+ * sequence (bits 0-7) that makes a remote compare-and-swap fail once the
+ * slot was recycled. A slot is free when its tag is 0. last_tick[i] is in
+ * FT_TICK_SHIFT units: the slot's age for timeouts and eviction.
+ */
 struct ft_bucket {
+	__u32 meta[FT_SLOTS];
+	__u32 last_tick[FT_SLOTS];
 	struct ft_conn slot[FT_SLOTS];
 };
 
@@ -271,7 +276,8 @@ _Static_assert(sizeof(struct ft_key) == 40, "ft_key layout");
 _Static_assert(sizeof(struct ft_dir) == 32, "ft_dir layout");
 _Static_assert(sizeof(struct ft_conn) == 128, "a connection is two cache lines");
 _Static_assert(__builtin_offsetof(struct ft_conn, dir) == 64, "counters in the second line");
-_Static_assert(sizeof(struct ft_bucket) == 1024, "bucket is 128 bytes per connection");
+_Static_assert(__builtin_offsetof(struct ft_bucket, slot) == 64, "the index is one cache line");
+_Static_assert(sizeof(struct ft_bucket) == 64 + 128 * FT_SLOTS, "136 bytes per connection");
 _Static_assert(sizeof(struct ft_timeouts) == 64, "ft_timeouts layout");
 _Static_assert(sizeof(struct ft_config) == 128, "ft_config layout");
 _Static_assert(sizeof(struct ft_zone) == 24, "ft_zone layout");

@@ -30,7 +30,7 @@
 
 #define BENCH_CPU	   0
 #define BENCH_PARTS	   2	      /* CPU parts of the synthetic table */
-#define BENCH_SLOTS	   (1u << 20) /* the default table: 1M slots, 128 MiB */
+#define BENCH_SLOTS	   (1u << 20) /* the default table: 1M slots, 136 MiB */
 #define BENCH_DUP_EVERY	   16	      /* 1 slot in 16 of part 1 repeats a key of part 0 */
 #define BENCH_HALF_LIFE	   3000
 #define BENCH_MAX_ROUNDS   101
@@ -113,17 +113,29 @@ static __u64 size_of(__u32 id)
 	return 64 + id % 1437;
 }
 
-/* As ft_slot_init: the connection opened by `side` at now; meta last. */
-static void bench_open(struct bench_table *t, struct ft_conn *c, __u32 id, int side)
+static struct ft_conn *bench_slot(struct bench_table *t, __u32 s)
 {
-	__u32 seq = FT_META_SEQ(c->meta) + 1;
+	return &t->buckets[s / FT_SLOTS].slot[s % FT_SLOTS];
+}
+
+/* Slot s's meta word, in its bucket's index line. */
+static __u32 *bench_meta(struct bench_table *t, __u32 s)
+{
+	return &t->buckets[s / FT_SLOTS].meta[s % FT_SLOTS];
+}
+
+/* As ft_slot_init: slot s's connection opened by `side` at now; meta last. */
+static void bench_open(struct bench_table *t, __u32 s, __u32 id, int side)
+{
+	struct ft_conn *c = bench_slot(t, s);
+	__u32 seq = FT_META_SEQ(*bench_meta(t, s)) + 1;
 
 	memset(c, 0, sizeof(*c));
 	c->key = key_of(id);
 	c->state = FT_STATE_NEW;
 	c->flags = side ? FT_CONN_ORIG_IS_1 : 0;
 	c->dir[side].first_ns = t->now_ms * 1000000;
-	c->meta = FT_META(1u + id % 0xfffe, FT_TO_UDP_NEW, seq & 0xff);
+	*bench_meta(t, s) = FT_META(1u + id % 0xfffe, FT_TO_UDP_NEW, seq & 0xff);
 }
 
 /* The side a slot's connection counts: part 1's repeated keys see the replies. */
@@ -137,11 +149,6 @@ static __u32 bench_id(const struct ft_conn *c)
 	return c->key.addr[0][2] << 8 | c->key.addr[0][3] | (ntohs(c->key.port[0]) - 1024) << 16;
 }
 
-static struct ft_conn *bench_slot(struct bench_table *t, __u32 s)
-{
-	return &t->buckets[s / FT_SLOTS].slot[s % FT_SLOTS];
-}
-
 /*
  * A new connection in slot s: in part 1, one slot in BENCH_DUP_EVERY holds
  * the key of its twin in part 0, as asymmetric RSS leaves the replies of a
@@ -152,10 +159,10 @@ static void bench_place(struct bench_table *t, __u32 s, __u32 id)
 	__u32 half = t->nr_buckets * FT_SLOTS / BENCH_PARTS;
 	const struct ft_conn *twin = s >= half ? bench_slot(t, s - half) : NULL;
 
-	if (twin && s % BENCH_DUP_EVERY == 0 && FT_META_TAG(twin->meta))
-		bench_open(t, bench_slot(t, s), bench_id(twin), 1);
+	if (twin && s % BENCH_DUP_EVERY == 0 && FT_META_TAG(*bench_meta(t, s - half)))
+		bench_open(t, s, bench_id(twin), 1);
 	else
-		bench_open(t, bench_slot(t, s), id, 0);
+		bench_open(t, s, id, 0);
 }
 
 /* Live slots spread evenly over both parts. */
@@ -185,7 +192,7 @@ static void bench_table_advance(struct bench_table *t, __u32 churn_pm)
 
 		/* A stride coprime with the table size visits every slot. */
 		t->cursor = (t->cursor + 7919) % nr_slots;
-		if (!FT_META_TAG(bench_slot(t, s)->meta))
+		if (!FT_META_TAG(*bench_meta(t, s)))
 			continue;
 		bench_place(t, s, t->next_id++);
 		n++;
@@ -196,7 +203,7 @@ static void bench_table_advance(struct bench_table *t, __u32 churn_pm)
 			int d = bench_side(c);
 			__u32 id = bench_id(c);
 
-			if (!FT_META_TAG(c->meta))
+			if (!FT_META_TAG(t->buckets[b].meta[i]))
 				continue;
 			c->dir[d].packets += rate_of(id);
 			c->dir[d].bytes += rate_of(id) * size_of(id);
