@@ -72,7 +72,7 @@ $(OUT)/tests/%: tests/%.c tests/ft_test.h $(SAN_OBJS) | $(OUT)/tests
 	$(CC) $(CFLAGS) $(SAN) $(WARN) $(INCLUDES) -Iuser -Itests $< $(SAN_OBJS) -o $@ $(LIBS) -lcriterion
 
 # The tc flower backend's check inside the VM (tests/vm/run.sh).
-TC_CHECK_SRCS := user/hw_tc.c user/tc_flower.c user/tc_cap.c user/hw.c
+TC_CHECK_SRCS := user/hw_tc.c user/tc_flower.c user/tc_cap.c user/hw.c user/grow.c
 $(OUT)/ft-tc-check: tests/vm/tc_check.c tests/rule_fixture.h $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
 	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itests $< $(TC_CHECK_SRCS) -o $@ -lmnl
 
