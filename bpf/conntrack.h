@@ -512,6 +512,13 @@ static __always_inline void ft_conn_account(struct ft_bucket *b, __u32 i, const 
 	}
 }
 
+/* A SYN on a closed TCP connection opens a new one in its place. */
+static __always_inline int ft_reopens(const struct ft_conn *s, const struct ft_ctx *c)
+{
+	return s->state == FT_STATE_CLOSED &&
+	       (c->tcp_flags & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN;
+}
+
 /* A stale entry, or a SYN on a closed TCP connection, starts a new connection. */
 static __always_inline int ft_conn_expired(struct ft_bucket *b, __u32 i,
 					   const struct ft_timeouts *to, const struct ft_ctx *c,
@@ -528,8 +535,7 @@ static __always_inline int ft_conn_expired(struct ft_bucket *b, __u32 i,
 			st->reclaimed[FT_RECLAIM_REUSE]++;
 		return 1;
 	}
-	if (s->state == FT_STATE_CLOSED &&
-	    (c->tcp_flags & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN) {
+	if (ft_reopens(s, c)) {
 		if (ft_slot_free(b, i, m))
 			st->reclaimed[FT_RECLAIM_TCP_REOPEN]++;
 		return 1;
@@ -599,7 +605,7 @@ static __always_inline int ft_home_hit(const struct ft_config *cfg, const struct
 		return -1;
 	if (ft_stale(to, m, b->last_tick[i], c->now_tick, 0) || s->rule_gen != (__u16)cfg->rule_gen)
 		return -1;
-	if (s->state == FT_STATE_CLOSED && (c->tcp_flags & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN)
+	if (ft_reopens(s, c))
 		return -1;
 	*bo = b;
 	return i;
