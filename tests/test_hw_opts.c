@@ -36,6 +36,7 @@ Test(hw_opts, defaults_are_the_documented_ones)
 	cr_assert_eq(c.mgr.min_pps, 100);
 	cr_assert_eq(c.mgr.min_age_ms, 1000);
 	cr_assert_eq(c.mgr.rebalance, 1);
+	cr_assert_eq(c.mgr.shift_guess, 1);
 	cr_assert_eq(c.mgr.hw_stats_lag_ms, 2000);
 	cr_assert_eq(c.mgr.dwell_ms, 5000);
 	cr_assert_eq(c.mgr.churn_per_s, 500);
@@ -59,6 +60,7 @@ Test(hw_opts, each_flag_sets_its_field)
 	cr_assert_eq(set(&c, "hw-stats-lag", "0"), 0);
 	cr_assert_eq(set(&c, "emu-stats-lag", "1.5"), 0);
 	cr_assert_eq(set(&c, "offload-idle", "30"), 0);
+	cr_assert_eq(set(&c, "offload-shift-guess", "off"), 0);
 	cr_assert_eq(c.kind, FT_OFFLOAD_EMU);
 	cr_assert_eq(c.tc.flags, FT_TC_FLAGS_SKIP_HW);
 	cr_assert_eq(c.tc.capacity, 12);
@@ -72,6 +74,7 @@ Test(hw_opts, each_flag_sets_its_field)
 	cr_assert_eq(c.mgr.hw_stats_lag_ms, 0);
 	cr_assert_eq(c.emu.stats_lag_ms, 1500);
 	cr_assert_eq(c.mgr.idle_ms, 30000);
+	cr_assert_eq(c.mgr.shift_guess, 0);
 }
 
 Test(hw_opts, bad_values_are_named_with_what_is_expected, .init = cr_redirect_stderr)

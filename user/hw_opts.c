@@ -24,6 +24,7 @@ enum {
 	O_CHURN,
 	O_LAG,
 	O_IDLE,
+	O_SHIFT_GUESS,
 };
 
 const struct option ft_hw_longopts[] = {
@@ -41,6 +42,7 @@ const struct option ft_hw_longopts[] = {
 	{ "offload-churn", required_argument, NULL, O_CHURN },
 	{ "hw-stats-lag", required_argument, NULL, O_LAG },
 	{ "offload-idle", required_argument, NULL, O_IDLE },
+	{ "offload-shift-guess", required_argument, NULL, O_SHIFT_GUESS },
 	{ 0 },
 };
 
@@ -61,7 +63,10 @@ const char ft_hw_usage[] =
 	"  --offload-dwell S       a rule stays at least S seconds (default 5)\n"
 	"  --offload-churn R       rule operations per second at most (default 500)\n"
 	"  --hw-stats-lag S        hardware counters younger than S are not used (default 2)\n"
-	"  --offload-idle S        a rule idle for S seconds leaves the NIC (default 10)\n";
+	"  --offload-idle S        a rule idle for S seconds leaves the NIC (default 10)\n"
+	"  --offload-shift-guess on|off  when software gains half the rules' traffic at\n"
+	"                          once, take the hot set as moved and swap without\n"
+	"                          waiting for the late counters (default on)\n";
 
 void ft_hw_cfg_default(struct ft_hw_cfg *c)
 {
@@ -135,6 +140,9 @@ int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 		return 1;
 	case O_REBALANCE:
 		*err = ft_parse_onoff("offload-rebalance", arg, &m->rebalance);
+		return 1;
+	case O_SHIFT_GUESS:
+		*err = ft_parse_onoff("offload-shift-guess", arg, &m->shift_guess);
 		return 1;
 	case O_MARGIN:
 		*err = ft_parse_real("--offload-margin", arg, 0, 1000, &pct);

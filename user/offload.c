@@ -8,6 +8,7 @@
  * by sorting everything.
  */
 #include <errno.h>
+#include <math.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,10 @@ struct ft_offload {
 	struct ft_hw_stat finals[FT_OFF_BATCH];
 	__u32 opent[FT_OFF_BATCH];
 	__u64 int_hw, int_sw;
+	/* The shift guess: rates of the candidates outside hardware, now and a tick ago, and of the
+	 * rules. */
+	double out_pps, out_pps_prev, rules_pps;
+	double hw_scale; /* this tick's factor on the rules' rates, 1 but after a shift */
 	/* The last intervals' packets per tier; coverage spans the counter lag and a second. */
 	struct {
 		__u64 ms, hw, sw;
@@ -106,6 +111,7 @@ void ft_offload_cfg_default(struct ft_offload_cfg *cfg)
 		.min_pps = 100,
 		.min_age_ms = 1000,
 		.rebalance = 1,
+		.shift_guess = 1,
 		.margin_rel = 0.2,
 		.margin_abs_pps = 100,
 		.dwell_ms = 5000,
@@ -686,7 +692,9 @@ static size_t ft_select(struct ft_offload *m, const __u32 *idx, size_t n, size_t
 		/* A rule stays its dwell time, whatever its rate. */
 		if (want_hw && m->now_ms - e->installed_ms < m->cfg.dwell_ms)
 			continue;
-		s.key = coldest ? -ft_rate(e) : ft_rate(e);
+		s.key = ft_rate(e) * (e->tier == FT_TIER_HARDWARE ? m->hw_scale : 1);
+		if (coldest)
+			s.key = -s.key;
 		s.id = e->id;
 		s.idx = idx[i];
 		if (h < k) {
@@ -745,6 +753,10 @@ static int ft_list_one(struct ft_offload *m, const struct ft_ent *e, __u32 i)
 {
 	struct ft_dev *d = &m->devs[e->dev];
 
+	if (e->tier == FT_TIER_HARDWARE)
+		m->rules_pps += ft_rate(e);
+	else if (e->seen == m->tick)
+		m->out_pps += e->sw_pps;
 	if (e->tier == FT_TIER_HARDWARE) {
 		if (ft_leaving(m, e))
 			return ft_push(&m->leave, &m->nleave, &m->cap_leave, i);
@@ -770,6 +782,7 @@ static int ft_scan(struct ft_offload *m)
 	size_t i = 0;
 
 	m->nleave = 0;
+	m->out_pps = m->rules_pps = 0;
 	for (size_t d = 0; d < m->ndevs; d++)
 		m->devs[d].npend = m->devs[d].nhwl = m->devs[d].waiting = 0;
 	while (i < m->n) {
@@ -790,6 +803,18 @@ static int ft_scan(struct ft_offload *m)
 		i++;
 	}
 	return 0;
+}
+
+/* The shift guess of ft_offload_cfg_default(), after ft_scan. */
+static void ft_shift_guess(struct ft_offload *m)
+{
+	double gain = m->out_pps - m->out_pps_prev;
+
+	m->hw_scale = 1;
+	/* Never 0: the rules keep their order, the coldest still go first. */
+	if (m->cfg.shift_guess && m->tick > 1 && m->rules_pps > 0 && gain >= m->rules_pps / 2)
+		m->hw_scale = fmax(1 - gain / m->rules_pps, 1e-3);
+	m->out_pps_prev = m->out_pps;
 }
 
 /* Installs the hottest pending, at most limit; returns how many went in. */
@@ -1018,6 +1043,7 @@ int ft_offload_tick(struct ft_offload *m, const struct ft_offload_flow *flows, s
 		m->devs[d].resync = 0;
 	}
 	err = ft_scan(m);
+	ft_shift_guess(m);
 	if (!err)
 		err = ft_del_list(m, m->leave, m->nleave, NULL);
 	for (size_t d = 0; !err && d < m->ndevs; d++)
@@ -1147,6 +1173,7 @@ int ft_offload_new(struct ft_offload **out, const struct ft_offload_cfg *cfg, st
 	m->cfg = *cfg;
 	m->hw = hw;
 	m->base_fd = -1;
+	m->hw_scale = 1;
 	ft_idmap_init(&m->map);
 	*out = m;
 	return 0;

@@ -33,6 +33,7 @@ struct ft_offload_cfg {
 	double margin_rel;	 /* swap when pending > hw * (1 + margin_rel) ... */
 	double margin_abs_pps;	 /* ... and pending > hw + margin_abs_pps */
 	__u64 dwell_ms;		 /* a rule stays at least this long */
+	int shift_guess;	 /* --offload-shift-guess (1): see ft_offload_cfg_default */
 	double churn_per_s;	 /* token bucket rate, rule operations per second */
 	double churn_burst;	 /* token bucket depth */
 	__u64 hw_stats_lag_ms;	 /* --hw-stats-lag: samples younger are not used */
@@ -50,6 +51,19 @@ struct ft_offload_cfg {
  * the dwell keep steady-state churn far below the rate), stats lag 2 s,
  * idle 10 s, probe every 30 s, 2048 adds per tick, retry
  * after 1 s.
+ *
+ * The shift guess (on): the rules' counters are hw_stats_lag old, so
+ * when the hot set moves they still say the old flows are hot. When the
+ * candidates outside hardware gain at least half of the rate the rules
+ * last showed in one interval, the traffic is taken to have moved out of
+ * the rules, and for that interval each rule is judged by its rate
+ * scaled by what the rules are left with (1 - gain / their rate, at
+ * least 0): the swaps that follow fill the NIC with the new hot set an
+ * interval after the shift, instead of waiting for the counters. A
+ * surge of new hot flows on top of the old ones looks the same; then
+ * hot rules are swapped for hot flows, and the evicted ones, counted
+ * exactly in software from the next interval, come back as any hotter
+ * flow would.
  */
 void ft_offload_cfg_default(struct ft_offload_cfg *cfg);
 
