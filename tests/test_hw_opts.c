@@ -40,6 +40,7 @@ Test(hw_opts, defaults_are_the_documented_ones)
 	cr_assert_eq(c.mgr.hw_stats_lag_ms, 2000);
 	cr_assert_eq(c.mgr.dwell_ms, 5000);
 	cr_assert_eq(c.mgr.churn_per_s, 500);
+	cr_assert_eq(c.mgr.churn_burst, 10000);
 }
 
 Test(hw_opts, each_flag_sets_its_field)

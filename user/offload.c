@@ -94,7 +94,9 @@ struct ft_offload {
 	/* The shift guess: rates of the candidates outside hardware, now and a tick ago, and of the
 	 * rules. */
 	double out_pps, out_pps_prev, rules_pps;
-	double hw_scale; /* this tick's factor on the rules' rates, 1 but after a shift */
+	/* The last guessed shift: when, and the factor on the rates of the rules older than it. */
+	__u64 shift_ms;
+	double shift_scale;
 	/* The last intervals' packets per tier; coverage spans the counter lag and a second. */
 	struct {
 		__u64 ms, hw, sw;
@@ -116,7 +118,7 @@ void ft_offload_cfg_default(struct ft_offload_cfg *cfg)
 		.margin_abs_pps = 100,
 		.dwell_ms = 5000,
 		.churn_per_s = 500,
-		.churn_burst = 5000,
+		.churn_burst = 10000,
 		.hw_stats_lag_ms = 2000,
 		.idle_ms = 10000,
 		.oor_probe_ms = 30000,
@@ -286,6 +288,20 @@ static double ft_rate(const struct ft_ent *e)
 	if (e->tier != FT_TIER_HARDWARE)
 		return e->sw_pps;
 	return e->hw_pps >= 0 ? e->hw_pps : e->install_pps;
+}
+
+/*
+ * The rate a rebalance goes by: after a guessed shift, and for as long as
+ * its counters predate it, a rule's rate scaled (ft_offload_cfg_default).
+ */
+static double ft_judged_rate(const struct ft_offload *m, const struct ft_ent *e)
+{
+	double r = ft_rate(e);
+
+	if (e->tier == FT_TIER_HARDWARE && e->installed_ms < m->shift_ms &&
+	    m->now_ms < m->shift_ms + m->cfg.hw_stats_lag_ms)
+		r *= m->shift_scale;
+	return r;
 }
 
 static void ft_moved(struct ft_offload *m, __u64 id)
@@ -692,7 +708,7 @@ static size_t ft_select(struct ft_offload *m, const __u32 *idx, size_t n, size_t
 		/* A rule stays its dwell time, whatever its rate. */
 		if (want_hw && m->now_ms - e->installed_ms < m->cfg.dwell_ms)
 			continue;
-		s.key = ft_rate(e) * (e->tier == FT_TIER_HARDWARE ? m->hw_scale : 1);
+		s.key = ft_judged_rate(m, e);
 		if (coldest)
 			s.key = -s.key;
 		s.id = e->id;
@@ -810,10 +826,11 @@ static void ft_shift_guess(struct ft_offload *m)
 {
 	double gain = m->out_pps - m->out_pps_prev;
 
-	m->hw_scale = 1;
-	/* Never 0: the rules keep their order, the coldest still go first. */
-	if (m->cfg.shift_guess && m->tick > 1 && m->rules_pps > 0 && gain >= m->rules_pps / 2)
-		m->hw_scale = fmax(1 - gain / m->rules_pps, 1e-3);
+	if (m->cfg.shift_guess && m->tick > 1 && m->rules_pps > 0 && gain >= m->rules_pps / 2) {
+		m->shift_ms = m->now_ms;
+		/* Never 0: the rules keep their order, the coldest still go first. */
+		m->shift_scale = fmax(1 - gain / m->rules_pps, 1e-3);
+	}
 	m->out_pps_prev = m->out_pps;
 }
 
@@ -1173,7 +1190,6 @@ int ft_offload_new(struct ft_offload **out, const struct ft_offload_cfg *cfg, st
 	m->cfg = *cfg;
 	m->hw = hw;
 	m->base_fd = -1;
-	m->hw_scale = 1;
 	ft_idmap_init(&m->map);
 	*out = m;
 	return 0;

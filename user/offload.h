@@ -46,9 +46,10 @@ struct ft_offload_cfg {
 /*
  * min_pps 100, min_age 1 s, rebalance on, margins 20% and 100 pps, dwell
  * 5 s, churn 500 operations/s (an add or a delete is one; a swap costs
- * two: a fifth of the ~2,500 rules/s a NIC inserts) with a burst of 5000
- * (ten seconds saved up, spent when the hot set shifts; the margins and
- * the dwell keep steady-state churn far below the rate), stats lag 2 s,
+ * two: a fifth of the ~2,500 rules/s a NIC inserts) with a burst of
+ * 10000 (twenty seconds saved up, spent when the hot set shifts: enough
+ * to replace 5,000 rules at once; the margins and the dwell keep
+ * steady-state churn far below the rate), stats lag 2 s,
  * idle 10 s, probe every 30 s, 2048 adds per tick, retry
  * after 1 s.
  *
@@ -56,10 +57,11 @@ struct ft_offload_cfg {
  * when the hot set moves they still say the old flows are hot. When the
  * candidates outside hardware gain at least half of the rate the rules
  * last showed in one interval, the traffic is taken to have moved out of
- * the rules, and for that interval each rule is judged by its rate
- * scaled by what the rules are left with (1 - gain / their rate, at
- * least 0): the swaps that follow fill the NIC with the new hot set an
- * interval after the shift, instead of waiting for the counters. A
+ * the rules: until the counters cover the time since (hw_stats_lag), the
+ * rules installed before are judged by their rates scaled by what the
+ * rules are left with (1 - gain / their rate, kept above 0). The swaps
+ * that follow fill the NIC with the new hot set an interval after the
+ * shift, instead of waiting for the counters. A
  * surge of new hot flows on top of the old ones looks the same; then
  * hot rules are swapped for hot flows, and the evicted ones, counted
  * exactly in software from the next interval, come back as any hotter
