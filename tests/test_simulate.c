@@ -125,12 +125,19 @@ Test(simulate, flowtier_beats_ovs_in_coverage_and_operations)
 	cr_assert_gt(r[0].coverage, r[1].coverage);
 	cr_assert_eq((int)(r[0].ops_per_second * 10 + 0.5), 422);
 	cr_assert_eq((int)(r[1].ops_per_second * 10 + 0.5), 1601);
+	/* Without the shift guess the new hot set waits for the counters, 2 s late. */
+	o.shift_guess = 0;
+	cr_assert_eq(ft_simulate(&o, r), 0);
+	cr_assert_eq(r[0].hw_packets, 174192643);
+	cr_assert_eq(r[0].recovery[0], 4);
+	cr_assert_eq((int)(r[0].ops_per_second * 10 + 0.5), 415);
 }
 
 #define USAGE                                                                                      \
 	"usage: flowtier simulate --zipf ALPHA --flows N --capacity C --duration SECONDS\n"        \
 	"         [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"       \
-	"         [--pps TOTAL] [--turnover FRACTION] [--churn OPS] [--json]\n"                    \
+	"         [--pps TOTAL] [--turnover FRACTION] [--churn OPS] [--shift-guess on|off]\n"      \
+	"         [--json]\n"                                                                      \
 	"       flowtier simulate --trace FILE --capacity C [--duration SECONDS]\n"                \
 	"         [--shift SECONDS]... [--insert-rate R] [--stats-lag SECONDS] [--json]\n"
 
@@ -145,6 +152,10 @@ Test(simulate, bad_input_names_the_problem_and_exits_2)
 	cr_assert_eq(run(FT_BIN " simulate --zipf x --flows 4 --capacity 2 --duration 6"), 2);
 	cr_assert_str_eq(out, "flowtier: error: bad value 'x' for --zipf: expected a number from "
 			      "0.01 to 5\n" USAGE);
+	cr_assert_eq(run(FT_BIN TINY " --duration 6 --shift-guess maybe"), 2);
+	cr_assert_str_eq(out,
+			 "flowtier: error: bad value 'maybe' for --shift-guess: expected on or "
+			 "off\n" USAGE);
 	cr_assert_eq(run(FT_BIN TINY " --duration 6 --trace t.txt"), 2);
 	cr_assert_str_eq(out,
 			 "flowtier: error: --trace replays a recorded trace: --zipf and --flows "

@@ -99,15 +99,6 @@ static int ft_parse_kind(const char *s, enum ft_offload_kind *k)
 	return ft_bad("offload", s, "tc, emu or none");
 }
 
-static int ft_parse_onoff(const char *flag, const char *s, int *v)
-{
-	if (!strcmp(s, "on") || !strcmp(s, "off")) {
-		*v = !strcmp(s, "on");
-		return 0;
-	}
-	return ft_bad(flag, s, "on or off");
-}
-
 int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 {
 	struct ft_offload_cfg *m = &c->mgr;
@@ -139,10 +130,10 @@ int ft_hw_opt(int opt, const char *arg, struct ft_hw_cfg *c, int *err)
 		*err = ft_parse_ms("--offload-min-age", arg, 0, 86400, &m->min_age_ms);
 		return 1;
 	case O_REBALANCE:
-		*err = ft_parse_onoff("offload-rebalance", arg, &m->rebalance);
+		*err = ft_parse_onoff("--offload-rebalance", arg, &m->rebalance);
 		return 1;
 	case O_SHIFT_GUESS:
-		*err = ft_parse_onoff("offload-shift-guess", arg, &m->shift_guess);
+		*err = ft_parse_onoff("--offload-shift-guess", arg, &m->shift_guess);
 		return 1;
 	case O_MARGIN:
 		*err = ft_parse_real("--offload-margin", arg, 0, 1000, &pct);

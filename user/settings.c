@@ -66,6 +66,16 @@ int ft_parse_uint(const char *what, const char *s, __u64 min, __u64 max, __u64 *
 	return 0;
 }
 
+int ft_parse_onoff(const char *what, const char *s, int *out)
+{
+	if (strcmp(s, "on") && strcmp(s, "off")) {
+		pr_err("bad value '%s' for %s: expected on or off\n", s, what);
+		return -EINVAL;
+	}
+	*out = !strcmp(s, "on");
+	return 0;
+}
+
 static int ft_parse_double(const char *what, const char *s, double min, double max,
 			   const char *unit, double *out)
 {

@@ -30,6 +30,8 @@ int ft_parse_real(const char *what, const char *s, double min, double max, doubl
 /* The same for seconds (the message says so), and into milliseconds. */
 int ft_parse_secs(const char *what, const char *s, double min, double max, double *out);
 int ft_parse_ms(const char *what, const char *s, double min, double max, __u64 *ms);
+/* on (1) or off (0); else says so and -EINVAL. */
+int ft_parse_onoff(const char *what, const char *s, int *out);
 
 /* "80" or "8000-8080" */
 int ft_ports_parse(const char *s, __u16 *lo, __u16 *hi);

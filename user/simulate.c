@@ -30,6 +30,7 @@ void ft_sim_opts_default(struct ft_sim_opts *o)
 		.stats_lag_ms = 2000,
 		.total_pps = 10e6,
 		.turnover = 0.001,
+		.shift_guess = 1,
 	};
 }
 
@@ -392,6 +393,7 @@ static int ft_pol_new(struct ft_pol *p, int kind, const struct ft_sim_opts *o)
 	case FT_POL_FLOWTIER:
 		ft_offload_cfg_default(&cfg);
 		cfg.hw_stats_lag_ms = o->stats_lag_ms;
+		cfg.shift_guess = o->shift_guess;
 		if (o->churn > 0) {
 			cfg.churn_per_s = o->churn;
 			cfg.churn_burst = 10 * o->churn;
@@ -655,7 +657,9 @@ static void ft_sim_usage(FILE *f)
 	fprintf(f,
 		"usage: flowtier simulate --zipf ALPHA --flows N --capacity C --duration SECONDS\n"
 		"         [--shift SECONDS]... [--seed K] [--insert-rate R] [--stats-lag SECONDS]\n"
-		"         [--pps TOTAL] [--turnover FRACTION] [--churn OPS] [--json]\n"
+		"         [--pps TOTAL] [--turnover FRACTION] [--churn OPS] [--shift-guess "
+		"on|off]\n"
+		"         [--json]\n"
 		"       flowtier simulate --trace FILE --capacity C [--duration SECONDS]\n"
 		"         [--shift SECONDS]... [--insert-rate R] [--stats-lag SECONDS] [--json]\n");
 }
@@ -707,6 +711,8 @@ static int ft_sim_opt(int opt, const char *arg, struct ft_sim_opts *o, int *json
 		return ft_parse_real("--turnover", arg, 0, 1, &o->turnover);
 	case 'r':
 		return ft_parse_real("--churn", arg, 1, 1e9, &o->churn);
+	case 'g':
+		return ft_parse_onoff("--shift-guess", arg, &o->shift_guess);
 	case 'j':
 		*json = 1;
 		return 0;
@@ -760,6 +766,7 @@ int do_simulate(int argc, char **argv)
 		{ "pps", required_argument, NULL, 'p' },
 		{ "turnover", required_argument, NULL, 'u' },
 		{ "churn", required_argument, NULL, 'r' },
+		{ "shift-guess", required_argument, NULL, 'g' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ 0 },

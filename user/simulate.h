@@ -43,6 +43,7 @@ struct ft_sim_opts {
 	double total_pps;
 	double turnover;   /* share of flows replaced each second */
 	double churn;	   /* flowtier's churn budget, operations per second (0: default) */
+	int shift_guess;   /* flowtier's shift guess (ft_offload_cfg_default), on by default */
 	const char *trace; /* a recorded trace instead of a generated one */
 };
 
