@@ -91,8 +91,7 @@ struct ft_offload {
 	struct ft_hw_stat finals[FT_OFF_BATCH];
 	__u32 opent[FT_OFF_BATCH];
 	__u64 int_hw, int_sw;
-	/* The shift guess: rates of the candidates outside hardware, now and a tick ago, and of the
-	 * rules. */
+	/* For the shift guess: the rates outside hardware, now and a tick ago, and the rules'. */
 	double out_pps, out_pps_prev, rules_pps;
 	/* The last guessed shift: when, and the factor on the rates of the rules older than it. */
 	__u64 shift_ms;
@@ -769,15 +768,14 @@ static int ft_list_one(struct ft_offload *m, const struct ft_ent *e, __u32 i)
 {
 	struct ft_dev *d = &m->devs[e->dev];
 
-	if (e->tier == FT_TIER_HARDWARE)
-		m->rules_pps += ft_rate(e);
-	else if (e->seen == m->tick)
-		m->out_pps += e->sw_pps;
 	if (e->tier == FT_TIER_HARDWARE) {
+		m->rules_pps += ft_rate(e);
 		if (ft_leaving(m, e))
 			return ft_push(&m->leave, &m->nleave, &m->cap_leave, i);
 		return ft_push(&d->hwl, &d->nhwl, &d->cap_hwl, i);
 	}
+	if (e->seen == m->tick)
+		m->out_pps += e->sw_pps;
 	if (e->tier != FT_TIER_PENDING || d->unsupported || (d->bad_shapes & ft_shape(&e->rule)))
 		return 0;
 	d->waiting++;
@@ -790,8 +788,8 @@ static int ft_list_one(struct ft_offload *m, const struct ft_ent *e, __u32 i)
  * One pass over the entries (a million of them cost a pass each): drops
  * those with nothing left to say, unlisted and out of hardware; collects
  * the rules that leave; lists per device the offloaded and the pending
- * that may be tried now. An entry whose rule leaves is pending again only
- * from the next tick.
+ * that may be tried now; sums the rates the shift guess compares. An
+ * entry whose rule leaves is pending again only from the next tick.
  */
 static int ft_scan(struct ft_offload *m)
 {
