@@ -17,8 +17,7 @@ struct ft_tiering {
 	size_t ncand, cand_cap, cand_flow_cap;
 	__u8 *marks; /* per flow entry */
 	size_t marks_cap;
-	__u8 *keep; /* per flow entry: the manager holds counters of it, list it whatever its rate
-		     */
+	__u8 *keep; /* per flow entry: the manager holds it, so it is listed whatever its rate */
 	size_t keep_cap, nkeep;
 	struct ft_ranked *hw; /* the directions in hardware after the last tick */
 	size_t nhw, hw_cap;
