@@ -57,6 +57,24 @@ static __always_inline void ft_count_parse_failure(struct ft_stats *st,
 	}
 }
 
+/* The array values every packet reads. */
+struct ft_vals {
+	struct ft_stats *st;
+	struct ft_config *cfg;
+	struct ft_timeouts *to;
+};
+
+/* 0 when all three are there (constant keys: the verifier inlines each lookup). */
+static __always_inline int ft_vals_get(struct ft_vals *v)
+{
+	__u32 zero = 0;
+
+	v->st = bpf_map_lookup_elem(&ft_stats, &zero);
+	v->cfg = bpf_map_lookup_elem(&ft_config, &zero);
+	v->to = bpf_map_lookup_elem(&ft_timeouts, &zero);
+	return v->st && v->cfg && v->to ? 0 : -1;
+}
+
 /* The tracker's view of a parsed IP packet. */
 static __always_inline void ft_ctx_of(const struct ft_job *job, const struct ft_config *cfg,
 				      struct ft_ctx *c)
@@ -84,15 +102,13 @@ __noinline int ft_handle(struct ft_job *job)
 	struct ft_timeouts *to;
 	struct ft_config *cfg;
 	struct ft_stats *st;
+	struct ft_vals v;
 	struct ft_conn *s;
-	__u32 zero = 0;
 	int created;
 
-	st = bpf_map_lookup_elem(&ft_stats, &zero);
-	cfg = bpf_map_lookup_elem(&ft_config, &zero);
-	to = bpf_map_lookup_elem(&ft_timeouts, &zero);
-	if (!job || !st || !cfg || !to)
+	if (!job || ft_vals_get(&v))
 		return 0;
+	st = v.st, cfg = v.cfg, to = v.to;
 	if (job->hook < FT_HOOK_MAX)
 		st->packets[job->hook]++;
 	/* Whatever does not parse passes, counted by its reason. */
@@ -126,15 +142,13 @@ static __always_inline int ft_fast(struct ft_job *job)
 	struct ft_config *cfg;
 	struct ft_bucket *b;
 	struct ft_stats *st;
+	struct ft_vals v;
 	struct ft_conn *s;
-	__u32 zero = 0;
 	int i;
 
-	st = bpf_map_lookup_elem(&ft_stats, &zero);
-	cfg = bpf_map_lookup_elem(&ft_config, &zero);
-	to = bpf_map_lookup_elem(&ft_timeouts, &zero);
-	if (!st || !cfg || !to || job->parsed.result != FT_PARSED_IP)
+	if (ft_vals_get(&v) || job->parsed.result != FT_PARSED_IP)
 		return 0;
+	st = v.st, cfg = v.cfg, to = v.to;
 	/* An interface zone needs a lookup: leave it to the full path. */
 	if (!job->pkt.vlan_depth && cfg->if_zones)
 		return 0;

@@ -41,6 +41,7 @@
 #include <linux/tc_act/tc_gact.h>
 #include <linux/tc_act/tc_mirred.h>
 
+#include "ft_test.h"
 #include "hw_tc.h"
 #include "tc_cap.h"
 #include "tc_flower.h"
@@ -55,17 +56,6 @@ static const struct ft_tc_place place_default = {
 	.prio6 = FT_TC_PRIO_IPV6,
 };
 
-static void run(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(system(cmd), 0, "command failed: %s", cmd);
-}
-
 /* A namespace of this test's own: a and b a veth pair, a with clsact; c without clsact. */
 static void setup_ns(void)
 {
@@ -76,11 +66,11 @@ static void setup_ns(void)
 	snprintf(dev_a, sizeof(dev_a), "ftt%da", getpid());
 	snprintf(dev_b, sizeof(dev_b), "ftt%db", getpid());
 	snprintf(dev_c, sizeof(dev_c), "ftt%dc", getpid());
-	run("ip netns add %s", ns);
-	run("ip -n %s link add %s type veth peer name %s", ns, dev_a, dev_b);
-	run("ip -n %s link add %s type veth peer name %sd", ns, dev_c, dev_c);
-	run("ip -n %s link set %s up && ip -n %s link set %s up", ns, dev_a, ns, dev_b);
-	run("ip netns exec %s tc qdisc add dev %s clsact", ns, dev_a);
+	ft_sh("ip netns add %s", ns);
+	ft_sh("ip -n %s link add %s type veth peer name %s", ns, dev_a, dev_b);
+	ft_sh("ip -n %s link add %s type veth peer name %sd", ns, dev_c, dev_c);
+	ft_sh("ip -n %s link set %s up && ip -n %s link set %s up", ns, dev_a, ns, dev_b);
+	ft_sh("ip netns exec %s tc qdisc add dev %s clsact", ns, dev_a);
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);
 	fd = open(path, O_RDONLY);
 	cr_assert_geq(fd, 0, "cannot open %s", path);

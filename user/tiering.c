@@ -127,10 +127,10 @@ static void ft_candidate(struct ft_offload_flow *c, const struct ft_scan *s,
  * Adoption lists everything: a flow whose rule the NIC carries shows
  * no software rate.
  */
-static int ft_tiering_wants(const struct ft_tiering *t, const float *rates, size_t stride, size_t i)
+static int ft_tiering_wants(const struct ft_tiering *t, const float *rates, size_t stride,
+			    double min, size_t i)
 {
 	const float *r = (const float *)((const char *)rates + i * stride);
-	double min = ft_offload_min_pps(t->m);
 
 	if (!t->adopted || (i < t->nkeep && t->keep[i]))
 		return 1;
@@ -142,6 +142,7 @@ static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u
 {
 	size_t n = ft_scan_entries(s), stride;
 	const float *rates = ft_scan_rates(s, &stride);
+	double min = ft_offload_min_pps(t->m);
 	struct ft_flow v;
 	const struct ft_flow *f = &v;
 
@@ -150,7 +151,7 @@ static int ft_tiering_collect(struct ft_tiering *t, const struct ft_scan *s, __u
 		return -ENOMEM;
 	memset(t->marks, 0, n);
 	for (size_t i = 0; i < n; i++) {
-		if (!ft_tiering_wants(t, rates, stride, i) || ft_scan_read(s, i, &v))
+		if (!ft_tiering_wants(t, rates, stride, min, i) || ft_scan_read(s, i, &v))
 			continue; /* cold, no flow, or gone since the scan */
 		for (int d = 0; d < 2; d++) {
 			if (!ft_nic_can(f, d))
