@@ -50,37 +50,43 @@ struct ft_ctx {
 	__u16 in_ifindex; /* ingress hooks: the device it arrived on; egress: 0 */
 };
 
-static __always_inline void ft_make_key(const struct ft_pkt *p, __u16 zone, struct ft_ctx *c)
+static __always_inline void ft_key_from(__u64 s0, __u64 s1, __u64 d0, __u64 d1, __u32 sport,
+					__u32 dport, __u64 rest, struct ft_ctx *c)
 {
 	__u64 *a0 = (__u64 *)c->key.addr[0], *a1 = (__u64 *)c->key.addr[1];
 	__u32 ports;
 	int swap;
 
 	/* Any total order works as long as both directions agree on it. */
-	if (p->src[0] != p->dst[0])
-		swap = p->src[0] > p->dst[0];
-	else if (p->src[1] != p->dst[1])
-		swap = p->src[1] > p->dst[1];
+	if (s0 != d0)
+		swap = s0 > d0;
+	else if (s1 != d1)
+		swap = s1 > d1;
 	else
-		swap = p->sport > p->dport;
+		swap = sport > dport;
 
 	if (swap) {
-		a0[0] = p->dst[0], a0[1] = p->dst[1];
-		a1[0] = p->src[0], a1[1] = p->src[1];
-		ports = p->dport | (__u32)p->sport << 16;
+		a0[0] = d0, a0[1] = d1;
+		a1[0] = s0, a1[1] = s1;
+		ports = dport | sport << 16;
 	} else {
-		a0[0] = p->src[0], a0[1] = p->src[1];
-		a1[0] = p->dst[0], a1[1] = p->dst[1];
-		ports = p->sport | (__u32)p->dport << 16;
+		a0[0] = s0, a0[1] = s1;
+		a1[0] = d0, a1[1] = d1;
+		ports = sport | dport << 16;
 	}
 	/*
 	 * Ports, proto, family and zone in one store: the hash and the compare
 	 * read this word back at once, and a load that spans several smaller
 	 * stores waits for them to leave the store buffer (~5 ns each time).
 	 */
-	*(__u64 *)&c->key.port =
-		ports | (__u64)p->proto << 32 | (__u64)p->family << 40 | (__u64)zone << 48;
+	*(__u64 *)&c->key.port = ports | rest << 32;
 	c->dir = swap;
+}
+
+static __always_inline void ft_make_key(const struct ft_pkt *p, __u16 zone, struct ft_ctx *c)
+{
+	ft_key_from(p->src[0], p->src[1], p->dst[0], p->dst[1], p->sport, p->dport,
+		    p->proto | (__u64)p->family << 8 | (__u64)zone << 16, c);
 	c->tcp_flags = p->tcp_flags;
 	c->fragment = p->fragment;
 }

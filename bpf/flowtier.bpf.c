@@ -28,20 +28,25 @@ struct ft_job {
 	__u8 verdict;		/* out */
 	__u8 has_ctx;		/* c below is filled in */
 	__u8 pad[6];
+	struct ft_lane lane;
 	struct ft_ctx c; /* in the job, not on either frame: the stack is 512 bytes in all */
 };
 
-static __always_inline __u16 ft_zone_of(const struct ft_pkt *p, __u32 ifindex,
-					const struct ft_config *cfg)
+/* The zone of untagged traffic: its interface's, when any interface has one. */
+static __always_inline __u16 ft_if_zone_of(__u32 ifindex, const struct ft_config *cfg)
 {
 	__u32 *z;
 
-	if (p->vlan_depth)
-		return p->vlan_id;
 	if (!cfg->if_zones || ifindex >= FT_MAX_IFINDEX)
 		return 0;
 	z = bpf_map_lookup_elem(&ft_if_zone, &ifindex);
 	return z ? (__u16)*z : 0;
+}
+
+static __always_inline __u16 ft_zone_of(const struct ft_pkt *p, __u32 ifindex,
+					const struct ft_config *cfg)
+{
+	return p->vlan_depth ? p->vlan_id : ft_if_zone_of(ifindex, cfg);
 }
 
 static __always_inline void ft_count_parse_failure(struct ft_stats *st,
@@ -75,20 +80,47 @@ static __always_inline int ft_vals_get(struct ft_vals *v)
 	return v->st && v->cfg && v->to ? 0 : -1;
 }
 
-/* The tracker's view of a parsed IP packet. */
-static __always_inline void ft_ctx_of(const struct ft_job *job, const struct ft_config *cfg,
-				      struct ft_ctx *c)
+/* The clock first: after a call, the key would be loaded back for the hash. */
+static __always_inline void ft_ctx_start(struct ft_ctx *c)
 {
-	/* The clock first: after a call, the key would be loaded back for the hash. */
 	c->now_ns = ft_now_ns();
 	c->now_tick = c->now_ns >> FT_TICK_SHIFT;
-	ft_make_key(&job->pkt, ft_zone_of(&job->pkt, job->ifindex, cfg), c);
+}
+
+/* What the tracker needs besides the key and the clock. */
+static __always_inline void ft_ctx_finish(const struct ft_job *job, const struct ft_config *cfg,
+					  struct ft_ctx *c)
+{
 	c->hash = ft_hash(&c->key, cfg);
 	c->len = job->len;
 	c->refused = 0;
 	c->in_ifindex = 0;
 	if (job->hook != FT_HOOK_TC_EGRESS && job->ifindex < FT_MAX_IFINDEX)
 		c->in_ifindex = job->ifindex;
+}
+
+/* The tracker's view of a parsed IP packet. */
+static __always_inline void ft_ctx_of(const struct ft_job *job, const struct ft_config *cfg,
+				      struct ft_ctx *c)
+{
+	ft_ctx_start(c);
+	ft_make_key(&job->pkt, ft_zone_of(&job->pkt, job->ifindex, cfg), c);
+	ft_ctx_finish(job, cfg, c);
+}
+
+/* The same for a packet ft_lane4 took: what ft_ctx_of makes of ft_parse's fields. */
+static __always_inline void ft_lane_ctx(const struct ft_job *job, const struct ft_config *cfg,
+					struct ft_ctx *c)
+{
+	const struct ft_lane *l = &job->lane;
+	__u64 zone = ft_if_zone_of(job->ifindex, cfg);
+
+	ft_ctx_start(c);
+	ft_key_from(l->saddr, 0, l->daddr, 0, l->sport, l->dport,
+		    l->proto | FT_FAMILY_IPV4 << 8 | zone << 16, c);
+	c->tcp_flags = l->tcp_flags;
+	c->fragment = 0;
+	ft_ctx_finish(job, cfg, c);
 }
 
 /*
@@ -134,36 +166,40 @@ __noinline int ft_handle(struct ft_job *job)
 /*
  * The common case without the call: a packet of a live connection found
  * in its home slot. Nothing is written before it is found, so a miss
- * leaves the packet to ft_handle untouched. Returns 1 when it handled it.
+ * leaves the packet to ft_handle untouched. lane: ft_lane4 took it, so
+ * job->pkt is not filled in. Returns 1 when it handled the packet; either
+ * way job->c is filled in, unless the array values are missing.
  */
-static __always_inline int ft_fast(struct ft_job *job)
+static __always_inline int ft_fast(struct ft_job *job, int lane)
 {
-	struct ft_timeouts *to;
-	struct ft_config *cfg;
 	struct ft_bucket *b;
-	struct ft_stats *st;
 	struct ft_vals v;
 	struct ft_conn *s;
 	int i;
 
-	if (ft_vals_get(&v) || job->parsed.result != FT_PARSED_IP)
+	if (ft_vals_get(&v))
 		return 0;
-	st = v.st, cfg = v.cfg, to = v.to;
-	/* An interface zone needs a lookup: leave it to the full path. */
-	if (!job->pkt.vlan_depth && cfg->if_zones)
-		return 0;
-	ft_ctx_of(job, cfg, &job->c);
+	if (lane) {
+		ft_lane_ctx(job, v.cfg, &job->c);
+	} else {
+		if (job->parsed.result != FT_PARSED_IP)
+			return 0;
+		/* An interface zone needs a lookup: leave it to the full path. */
+		if (!job->pkt.vlan_depth && v.cfg->if_zones)
+			return 0;
+		ft_ctx_of(job, v.cfg, &job->c);
+	}
 	job->has_ctx = 1;
-	i = ft_home_hit(cfg, to, &job->c, &b);
+	i = ft_home_hit(v.cfg, v.to, &job->c, &b);
 	if (i < 0)
 		return 0;
 	if (job->hook < FT_HOOK_MAX)
-		st->packets[job->hook]++;
-	ft_conn_account(b, i, &job->c, st);
+		v.st->packets[job->hook]++;
+	ft_conn_account(b, i, &job->c, v.st);
 	s = &b->slot[i & (FT_SLOTS - 1)];
 	job->verdict = ft_dir_verdict(s, job->c.dir);
 	job->redirect_ifindex = s->redirect_ifindex;
-	st->verdict[job->verdict & 3]++;
+	v.st->verdict[job->verdict & 3]++;
 	return 1;
 }
 
@@ -171,13 +207,27 @@ static __always_inline int ft_fast(struct ft_job *job)
 static __always_inline void ft_process(void *data, void *end, __u32 len, __u32 ifindex,
 				       int vlan_tci_meta, int hook, struct ft_job *job)
 {
-	/* All but the context, which ft_ctx_of fills in whole. */
-	__builtin_memset(job, 0, __builtin_offsetof(struct ft_job, c));
-	ft_parse(data, end, vlan_tci_meta, &job->pkt, &job->parsed);
 	job->len = len;
 	job->ifindex = ifindex;
-	job->hook = hook; /* the zeroed verdict is FT_VERDICT_PASS */
-	if (!ft_fast(job))
+	job->hook = hook;
+	job->redirect_ifindex = 0;
+	job->verdict = FT_VERDICT_PASS;
+	job->has_ctx = 0;
+	if (ft_lane4(data, end, vlan_tci_meta, &job->lane)) {
+		if (ft_fast(job, 1))
+			return;
+		/*
+		 * ft_handle reads the context, not job->pkt. Without it (no
+		 * array values) it returns before reading either.
+		 */
+		job->parsed.result = FT_PARSED_IP;
+		job->parsed.reason = 0;
+		ft_handle(job);
+		return;
+	}
+	__builtin_memset(job, 0, __builtin_offsetof(struct ft_job, len));
+	ft_parse(data, end, vlan_tci_meta, &job->pkt, &job->parsed);
+	if (!ft_fast(job, 0))
 		ft_handle(job);
 }
 

@@ -140,6 +140,56 @@ Test(conntrack, tcp_moves_through_syn_established_closing_closed)
 	cr_assert_eq(ft_count_live(&dp), 1);
 }
 
+/*
+ * Untagged IPv4 TCP and UDP without options take a shorter parse (the
+ * lane); with options, or with under 20 bytes after the IP header, they
+ * take the full one. Both must key and count a connection alike.
+ */
+Test(conntrack, the_short_ipv4_parse_and_the_full_one_count_one_connection_alike)
+{
+	struct ft_spec syn = tcp("198.18.0.1", "198.18.0.2", 40002, 80, SYN);
+	struct ft_spec synack = tcp("198.18.0.2", "198.18.0.1", 80, 40002, SYN | ACK);
+	struct ft_spec ack = tcp("198.18.0.1", "198.18.0.2", 40002, 80, ACK);
+	struct ft_spec small = udp_ab, big = udp_ba;
+	struct ft_conn *c;
+	int side;
+
+	ft_test_load(&dp, 1024, 1, 2);
+	synack.ip4_opt_words = 1; /* the full parse, in the middle of the lane's packets */
+	ack.payload = 100;
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &syn), FT_XDP_PASS);
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &synack), FT_XDP_PASS);
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &ack), FT_XDP_PASS);
+	ack.ip4_opt_words = 2;
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &ack), FT_XDP_PASS);
+
+	c = ft_find(&dp, &syn, 0, &side, NULL, NULL);
+	cr_assert_not_null(c);
+	cr_assert_eq(c->state, FT_STATE_ESTABLISHED);
+	cr_assert_eq(c->dir[side].packets, 3);
+	/* 14 Ethernet + 20 IPv4 + 20 TCP, then + 100 payload, then + 8 options */
+	cr_assert_eq(c->dir[side].bytes, 54 + 154 + 162);
+	cr_assert_eq(c->dir[!side].packets, 1);
+	cr_assert_eq(c->dir[!side].bytes, 58);
+	cr_assert_eq(c->tcp_flags[side], SYN | ACK);
+	cr_assert_eq(c->tcp_flags[!side], SYN | ACK);
+
+	/* UDP: 2 payload bytes leave under 20 after the IP header, 100 do not. */
+	small.payload = 2;
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &small), FT_XDP_PASS);
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &big), FT_XDP_PASS);
+	cr_assert_eq(ft_send(&dp, FT_T_XDP, &small), FT_XDP_PASS);
+	c = ft_find(&dp, &small, 0, &side, NULL, NULL);
+	cr_assert_not_null(c);
+	cr_assert_eq(c->dir[side].packets, 2);
+	cr_assert_eq(c->dir[side].bytes, 2 * 44);
+	cr_assert_eq(c->dir[!side].packets, 1);
+	cr_assert_eq(c->dir[!side].bytes, 142);
+	cr_assert_eq(c->state, FT_STATE_ESTABLISHED);
+	cr_assert_eq(ft_count_live(&dp), 2);
+	cr_assert_eq(ft_stats_of(&dp).created, 2);
+}
+
 Test(conntrack, tcp_rst_closes_and_a_new_syn_reopens_as_a_new_connection)
 {
 	struct ft_spec syn = tcp("198.18.0.1", "198.18.0.2", 40001, 443, SYN);
