@@ -200,3 +200,171 @@ int bench_lru_hash(struct xdp_md *ctx)
 	bpf_map_update_elem(&lru_conns, &t, &fresh, BPF_NOEXIST);
 	return XDP_PASS;
 }
+
+/*
+ * The probes (ft-bench -p): what the memory of a 1M-flow table costs per
+ * packet with almost nothing done around it. No timeouts, states, zones,
+ * verdicts or statistics: not baselines a user would write, but a measure
+ * of how much of flowtier's time the table's accesses themselves take.
+ */
+
+/* A flow and its counters in one cache line. */
+struct probe_line {
+	struct bench_tuple t;
+	__u64 packets[2];
+	__u64 bytes[2];
+	__u64 last_ns[2];
+};
+
+/* flowtier's bucket geometry: an index line of 8 tags, then 8 one-line slots. */
+struct probe_bucket {
+	__u32 tag[8];
+	__u32 last_tick[8];
+	struct probe_line slot[8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct probe_line);
+	__uint(max_entries, BENCH_PROBE_LINES);
+} probe_lines SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct probe_bucket);
+	__uint(max_entries, BENCH_PROBE_BUCKETS);
+} probe_buckets SEC(".maps");
+
+static __always_inline __u64 probe_hash(const struct bench_tuple *t)
+{
+	const __u64 *w = (const __u64 *)t;
+	__u64 h = (w[0] + 0x243F6A8885A308D3ull) * (w[1] + 0x13198A2E03707344ull);
+
+	h ^= h >> 29;
+	h *= 0x9E3779B97F4A7C15ull;
+	return h ^ (h >> 32);
+}
+
+static __always_inline int probe_eq(const struct bench_tuple *a, const struct bench_tuple *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+static __always_inline void probe_count(struct probe_line *l, const struct bench_tuple *t,
+					int fresh, int side, int len, __u64 now)
+{
+	if (fresh) {
+		l->t = *t;
+		l->packets[0] = l->packets[1] = 0;
+		l->bytes[0] = l->bytes[1] = 0;
+	}
+	l->packets[side]++;
+	l->bytes[side] += len;
+	l->last_ns[side] = now;
+}
+
+/* One line per flow, direct-mapped: a packet reads one line, a collision overwrites it. */
+SEC("xdp")
+int bench_probe_direct(struct xdp_md *ctx)
+{
+	struct bench_tuple t = {};
+	struct probe_line *l;
+	int len, side;
+	__u32 i;
+
+	len = bench_parse(ctx, &t);
+	if (len < 0)
+		return XDP_PASS;
+	side = bench_canonical(&t) & 1;
+	i = probe_hash(&t) & (BENCH_PROBE_LINES - 1);
+	l = bpf_map_lookup_elem(&probe_lines, &i);
+	if (l)
+		probe_count(l, &t, !probe_eq(&l->t, &t), side, len, bpf_ktime_get_coarse_ns());
+	return XDP_PASS;
+}
+
+/* Adds slot number base + i for each slot of b tagged tag, without a branch. */
+static __always_inline void probe_scan(const struct probe_bucket *b, __u32 tag, __u64 base,
+				       __u64 *sum, __u64 *cnt)
+{
+#pragma unroll
+	for (int i = 0; i < 8; i++) {
+		__u64 x = b->tag[i] ^ tag;
+
+		asm volatile("" : "+r"(x)); /* or the compiler makes x == 0 a branch */
+		x = (x - 1) >> 63;
+		*sum += x * (base + i);
+		*cnt += x;
+	}
+}
+
+/* The first free slot of b, else -1. */
+static __always_inline int probe_free(const struct probe_bucket *b)
+{
+#pragma unroll
+	for (int i = 0; i < 8; i++) {
+		if (!b->tag[i])
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Two buckets per flow, as in flowtier: both index lines, then the one
+ * slot whose tag matches. A new flow takes a free slot of either bucket,
+ * else the home slot of the first.
+ */
+SEC("xdp")
+int bench_probe_2way(struct xdp_md *ctx)
+{
+	struct probe_bucket *b0, *b1, *b;
+	__u64 h, now, sum = 0, cnt = 0;
+	struct bench_tuple t = {};
+	__u32 n0, n1, tag;
+	int len, side, i;
+
+	len = bench_parse(ctx, &t);
+	if (len < 0)
+		return XDP_PASS;
+	side = bench_canonical(&t) & 1;
+	now = bpf_ktime_get_coarse_ns();
+	h = probe_hash(&t);
+	n0 = h & (BENCH_PROBE_BUCKETS - 1);
+	n1 = (((h ^ (h >> 31)) * 0xD6E8FEB86659FD93ull) >> 40) & (BENCH_PROBE_BUCKETS - 1);
+	tag = (h >> 48) | 1;
+	b0 = bpf_map_lookup_elem(&probe_buckets, &n0);
+	b1 = bpf_map_lookup_elem(&probe_buckets, &n1);
+	if (!b0 || !b1)
+		return XDP_PASS;
+	probe_scan(b0, tag, 0, &sum, &cnt);
+	probe_scan(b1, tag, 8, &sum, &cnt);
+	if (cnt == 1) {
+		n0 ^= (n0 ^ n1) & -(__u32)(sum >> 3);
+		b = bpf_map_lookup_elem(&probe_buckets, &n0);
+		i = sum & 7;
+		if (b && probe_eq(&b->slot[i].t, &t)) {
+			probe_count(&b->slot[i], &t, 0, side, len, now);
+			b->last_tick[i] = now >> 20;
+			return XDP_PASS;
+		}
+	}
+	b = b0;
+	i = probe_free(b0);
+	if (i < 0) {
+		b = b1;
+		i = probe_free(b1);
+	}
+	if (i < 0) {
+		b = b0;
+		i = (h >> 32) & 7;
+	}
+	i &= 7;
+	b->tag[i] = tag;
+	probe_count(&b->slot[i], &t, 1, side, len, now);
+	b->last_tick[i] = now >> 20;
+	return XDP_PASS;
+}

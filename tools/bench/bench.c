@@ -53,6 +53,8 @@ static const char *const target_names[BENCH_NR_TARGETS] = {
 	[BENCH_PERCPU_HASH] = "percpu_hash",
 	[BENCH_LRU_HASH] = "lru_hash",
 	[BENCH_FLOWTIER] = "flowtier",
+	[BENCH_PROBE_DIRECT] = "probe_direct",
+	[BENCH_PROBE_2WAY] = "probe_2way",
 };
 
 struct bench_opts {
@@ -60,6 +62,7 @@ struct bench_opts {
 	__u32 rounds;	  /* measurements per program; the median is kept */
 	const char *only; /* one scenario by name, or NULL */
 	__u32 cpu_conns;  /* flowtier's connections per CPU part */
+	int probes;	  /* -p: measure the probes too */
 };
 
 /* One scenario's programs and tables, loaded fresh for it. */
@@ -186,6 +189,8 @@ static int bench_env_open(struct bench_env *env, __u32 flows, __u32 cpu_conns)
 	env->fds[BENCH_PERCPU_HASH] = bpf_program__fd(env->skel->progs.bench_percpu_hash);
 	env->fds[BENCH_LRU_HASH] = bpf_program__fd(env->skel->progs.bench_lru_hash);
 	env->fds[BENCH_FLOWTIER] = bpf_program__fd(env->dp.skel->progs.ft_xdp);
+	env->fds[BENCH_PROBE_DIRECT] = bpf_program__fd(env->skel->progs.bench_probe_direct);
+	env->fds[BENCH_PROBE_2WAY] = bpf_program__fd(env->skel->progs.bench_probe_2way);
 	return 0;
 out:
 	bench_env_close(env);
@@ -239,13 +244,19 @@ static int bench_ft_stats(struct bench_env *env, __u64 *created, __u64 *evicted)
 	return 0;
 }
 
+/* The programs this run measures: the probes only with -p. */
+static int bench_nr_targets(const struct bench_opts *o)
+{
+	return o->probes ? BENCH_NR_TARGETS : BENCH_NR_MEASURED;
+}
+
 /* One measurement of every program, and of BPF_PROG_TEST_RUN alone. */
 static int bench_round(struct bench_env *env, const struct bench_opts *o, __u32 r,
 		       double ns[][BENCH_MAX_ROUNDS], double *floor)
 {
 	int err = 0;
 
-	for (int t = 0; !err && t < BENCH_NR_TARGETS; t++)
+	for (int t = 0; !err && t < bench_nr_targets(o); t++)
 		err = bench_send(env, t, o->packets, &ns[t][r]);
 	if (!err)
 		err = bench_test_run(env->fds[BENCH_EMPTY], o->packets, &floor[r]);
@@ -264,7 +275,7 @@ static int bench_measure(struct bench_env *env, const struct scenario *sc,
 	__u64 c0, e0, c1, e1;
 	int err = 0;
 
-	for (int t = 0; !err && t < BENCH_NR_TARGETS; t++)
+	for (int t = 0; !err && t < bench_nr_targets(o); t++)
 		err = bench_send(env, t, sc->flows, &warm);
 	if (!err)
 		err = bench_ft_stats(env, &c0, &e0);
@@ -274,7 +285,7 @@ static int bench_measure(struct bench_env *env, const struct scenario *sc,
 		err = bench_ft_stats(env, &c1, &e1);
 	if (err)
 		return err;
-	for (int t = 0; t < BENCH_NR_TARGETS; t++)
+	for (int t = 0; t < bench_nr_targets(o); t++)
 		res->ns[t] = median(ns[t], o->rounds);
 	res->floor = median(floor, o->rounds);
 	res->created = (double)(c1 - c0) / ((double)o->packets * o->rounds);
@@ -352,6 +363,27 @@ static void print_results(const struct result *res, const int *ran)
 	}
 }
 
+/* -p: the probes beside flowtier, as ratios to lru_hash of the same run. */
+static void print_probes(const struct result *res, const int *ran)
+{
+	printf("\nProbes (-p): the table's memory alone, no timeouts, states, zones, verdicts\n"
+	       "or statistics; ns/packet, and x lru_hash of the same run:\n\n");
+	printf("| %-18s | %16s | %16s | %16s |\n", "scenario", "probe_direct", "probe_2way",
+	       "flowtier");
+	printf("|%s|%s|%s|%s|\n", "--------------------", "-----------------:",
+	       "-----------------:", "-----------------:");
+	for (__u32 i = 0; i < NR_SCENARIOS; i++) {
+		const double *ns = res[i].ns, lru = ns[BENCH_LRU_HASH];
+
+		if (!ran[i])
+			continue;
+		printf("| %-18s | %7.1f (%.2f x) | %7.1f (%.2f x) | %7.1f (%.2f x) |\n",
+		       scenarios[i].label, ns[BENCH_PROBE_DIRECT], ns[BENCH_PROBE_DIRECT] / lru,
+		       ns[BENCH_PROBE_2WAY], ns[BENCH_PROBE_2WAY] / lru, ns[BENCH_FLOWTIER],
+		       ns[BENCH_FLOWTIER] / lru);
+	}
+}
+
 static const struct scenario *find_scenario(const char *name)
 {
 	for (__u32 i = 0; i < NR_SCENARIOS; i++) {
@@ -364,11 +396,12 @@ static const struct scenario *find_scenario(const char *name)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-n packets] [-r rounds] [-s hot|1m|churn] [-c conns] [-v]\n"
+		"usage: %s [-n packets] [-r rounds] [-s hot|1m|churn] [-c conns] [-p] [-v]\n"
 		"  -n  timed packets per measurement (default 4000000)\n"
 		"  -r  measurements per program and scenario, median kept (default 3, max %d)\n"
 		"  -s  run one scenario only\n"
 		"  -c  flowtier's connections per CPU part (default %u; for diagnosis)\n"
+		"  -p  also the probes: the table's memory alone (for diagnosis)\n"
 		"  -v  debug output, libbpf's included\n",
 		prog, BENCH_MAX_ROUNDS, BENCH_TABLE_ENTRIES);
 }
@@ -377,7 +410,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "n:r:s:c:v")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:s:c:pv")) != -1) {
 		switch (c) {
 		case 'n':
 			o->packets = strtoul(optarg, NULL, 0);
@@ -390,6 +423,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'c':
 			o->cpu_conns = strtoul(optarg, NULL, 0);
+			break;
+		case 'p':
+			o->probes = 1;
 			break;
 		case 'v':
 			ft_log_set_level(FT_LOG_DEBUG);
@@ -433,5 +469,7 @@ int main(int argc, char **argv)
 		return 1;
 	print_header(&o);
 	print_results(res, ran);
+	if (o.probes)
+		print_probes(res, ran);
 	return 0;
 }

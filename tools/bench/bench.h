@@ -9,8 +9,16 @@ enum bench_target {
 	BENCH_PERCPU_HASH,
 	BENCH_LRU_HASH,
 	BENCH_FLOWTIER,
+	BENCH_NR_MEASURED, /* the programs the targets are about */
+	/* -p: what the table's memory costs without the work around it */
+	BENCH_PROBE_DIRECT = BENCH_NR_MEASURED,
+	BENCH_PROBE_2WAY,
 	BENCH_NR_TARGETS,
 };
+
+/* The probes' tables: 1M flows' worth, 64 bytes each. */
+#define BENCH_PROBE_LINES   (1u << 20)
+#define BENCH_PROBE_BUCKETS (BENCH_PROBE_LINES / 8)
 
 /* Entries of each baseline map: the "1M" of every scenario. */
 #define BENCH_TABLE_ENTRIES (1u << 20)
