@@ -162,9 +162,9 @@ static void bench_env_close(struct bench_env *env)
 	env->skel = NULL;
 }
 
-static int bench_env_open(struct bench_env *env, __u32 flows, __u32 cpu_conns)
+static int bench_env_open(struct bench_env *env, __u32 flows, const struct bench_opts *o)
 {
-	struct ft_dp_opts ft = { .cpu_conns = cpu_conns };
+	struct ft_dp_opts ft = { .cpu_conns = o->cpu_conns };
 	int err;
 
 	memset(env, 0, sizeof(*env));
@@ -175,6 +175,11 @@ static int bench_env_open(struct bench_env *env, __u32 flows, __u32 cpu_conns)
 		return err;
 	}
 	env->skel->rodata->flow_mask = flows - 1;
+	/* Without -p the probes never run: their 136 MiB of tables need not exist. */
+	if (!o->probes) {
+		bpf_map__set_max_entries(env->skel->maps.probe_lines, 1);
+		bpf_map__set_max_entries(env->skel->maps.probe_buckets, 1);
+	}
 	err = bench__load(env->skel);
 	if (err) {
 		pr_err("cannot load the benchmark's BPF object: %s\n", strerror(-err));
@@ -299,7 +304,7 @@ static int bench_scenario(const struct scenario *sc, const struct bench_opts *o,
 	int err;
 
 	fprintf(stderr, "ft-bench: %s...\n", sc->label);
-	err = bench_env_open(&env, sc->flows, o->cpu_conns);
+	err = bench_env_open(&env, sc->flows, o);
 	if (err)
 		return err;
 	err = bench_measure(&env, sc, o, res);
