@@ -166,6 +166,16 @@ static __always_inline int bench_canonical(struct bench_tuple *t)
 	return 1;
 }
 
+/* The packet's tuple in canonical order, its side in *side; returns its length, or -1. */
+static __always_inline int bench_parse_conn(struct xdp_md *ctx, struct bench_tuple *t, int *side)
+{
+	int len = bench_parse(ctx, t);
+
+	if (len >= 0)
+		*side = bench_canonical(t) & 1;
+	return len;
+}
+
 /* A bidirectional connection table in an LRU_HASH: lookup, then update or insert. */
 SEC("xdp")
 int bench_lru_hash(struct xdp_md *ctx)
@@ -177,10 +187,9 @@ int bench_lru_hash(struct xdp_md *ctx)
 	int len, side;
 	__u64 now;
 
-	len = bench_parse(ctx, &t);
+	len = bench_parse_conn(ctx, &t, &side);
 	if (len < 0)
 		return XDP_PASS;
-	side = bench_canonical(&t) & 1;
 	now = bpf_ktime_get_ns();
 	c = bpf_map_lookup_elem(&lru_conns, &t);
 	if (c) {
@@ -276,10 +285,9 @@ int bench_probe_direct(struct xdp_md *ctx)
 	int len, side;
 	__u32 i;
 
-	len = bench_parse(ctx, &t);
+	len = bench_parse_conn(ctx, &t, &side);
 	if (len < 0)
 		return XDP_PASS;
-	side = bench_canonical(&t) & 1;
 	i = probe_hash(&t) & (BENCH_PROBE_LINES - 1);
 	l = bpf_map_lookup_elem(&probe_lines, &i);
 	if (l)
@@ -327,10 +335,9 @@ int bench_probe_2way(struct xdp_md *ctx)
 	__u32 n0, n1, tag;
 	int len, side, i;
 
-	len = bench_parse(ctx, &t);
+	len = bench_parse_conn(ctx, &t, &side);
 	if (len < 0)
 		return XDP_PASS;
-	side = bench_canonical(&t) & 1;
 	now = bpf_ktime_get_coarse_ns();
 	h = probe_hash(&t);
 	n0 = h & (BENCH_PROBE_BUCKETS - 1);
