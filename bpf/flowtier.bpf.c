@@ -184,9 +184,6 @@ static __always_inline int ft_fast(struct ft_job *job, int lane)
 	} else {
 		if (job->parsed.result != FT_PARSED_IP)
 			return 0;
-		/* An interface zone needs a lookup: leave it to the full path. */
-		if (!job->pkt.vlan_depth && v.cfg->if_zones)
-			return 0;
 		ft_ctx_of(job, v.cfg, &job->c);
 	}
 	job->has_ctx = 1;

@@ -154,6 +154,16 @@ static __u64 in_hw(void)
 	return mask;
 }
 
+/* The NIC holds `mask` after `swaps` swaps, and still does 20 intervals later. */
+static void assert_settled(__u64 mask, __u64 swaps)
+{
+	cr_assert_eq(in_hw(), mask);
+	cr_assert_eq(dev(IF_A)->swaps, swaps);
+	steps(20);
+	cr_assert_eq(in_hw(), mask);
+	cr_assert_eq(dev(IF_A)->swaps, swaps);
+}
+
 /*
  * Software plus hardware is exactly what each flow sent, once the
  * hardware counters are final (the rule was deleted); while a rule is in
@@ -273,11 +283,7 @@ Test(offload, rebalances_after_the_hot_set_changes)
 	step();
 	cr_assert_eq(in_hw(), 0xf0, "the dwell time of 5 s still holds the old set");
 	step();
-	cr_assert_eq(in_hw(), 0x0f);
-	cr_assert_eq(dev(IF_A)->swaps, 4);
-	steps(20);
-	cr_assert_eq(in_hw(), 0x0f);
-	cr_assert_eq(dev(IF_A)->swaps, 4);
+	assert_settled(0x0f, 4);
 	assert_exact();
 	world_end();
 }
@@ -308,11 +314,7 @@ Test(offload, after_a_shift_the_new_hot_set_is_in_the_nic_an_interval_later)
 	shifted_world(1);
 	/* The rules' counters still say 10,000 pps; 40,000 moved to software says otherwise. */
 	step();
-	cr_assert_eq(in_hw(), 0x0f);
-	cr_assert_eq(dev(IF_A)->swaps, 4);
-	steps(20);
-	cr_assert_eq(in_hw(), 0x0f);
-	cr_assert_eq(dev(IF_A)->swaps, 4);
+	assert_settled(0x0f, 4);
 	assert_exact();
 	world_end();
 }
@@ -341,11 +343,7 @@ Test(offload, a_surge_beside_the_hot_rules_costs_one_wrong_swap_and_its_return)
 	cr_assert_eq(in_hw(), 0x0f, "taken for a shift: the rules look half as hot as they were");
 	/* The evicted flows count in software at once; the newcomers keep their 5 s dwell. */
 	steps(5);
-	cr_assert_eq(in_hw(), 0xf0);
-	cr_assert_eq(dev(IF_A)->swaps, 8);
-	steps(20);
-	cr_assert_eq(in_hw(), 0xf0);
-	cr_assert_eq(dev(IF_A)->swaps, 8);
+	assert_settled(0xf0, 8);
 	assert_exact();
 	world_end();
 }
