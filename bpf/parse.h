@@ -296,8 +296,8 @@ static __always_inline int ft_parse_l4(void *data, void *end, __u32 off, struct 
 struct ft_lane {
 	__u32 saddr;
 	__u32 daddr;
-	__u16 sport;
-	__u16 dport;
+	__be16 sport;
+	__be16 dport;
 	__u8 proto;
 	__u8 tcp_flags;
 };
@@ -313,7 +313,9 @@ static __always_inline int ft_lane4(void *data, void *end, int vlan_tci_meta, st
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
-	__u8 *l4 = (void *)(ip + 1);
+	/* TCP keeps its ports where UDP does. */
+	struct udphdr *ports = (void *)(ip + 1);
+	__u8 *l4 = (void *)ports;
 
 	if (vlan_tci_meta >= 0 || (void *)(l4 + 20) > end)
 		return 0;
@@ -326,8 +328,8 @@ static __always_inline int ft_lane4(void *data, void *end, int vlan_tci_meta, st
 		return 0;
 	l->saddr = ip->saddr;
 	l->daddr = ip->daddr;
-	__builtin_memcpy(&l->sport, l4, 2);
-	__builtin_memcpy(&l->dport, l4 + 2, 2);
+	l->sport = ports->source;
+	l->dport = ports->dest;
 	l->tcp_flags = l->proto == FT_IPPROTO_TCP ? l4[13] : 0;
 	return 1;
 }
