@@ -29,8 +29,22 @@ struct ft_job {
 	__u8 has_ctx;		/* c below is filled in */
 	__u8 pad[6];
 	struct ft_lane lane;
-	struct ft_ctx c; /* in the job, not on either frame: the stack is 512 bytes in all */
+	struct ft_ctx c;
 };
+
+/*
+ * The packet's job, per CPU rather than on the stack: the stack is 512
+ * bytes for every frame of a call chain together (Debian 12's 6.1 rounds
+ * each up to 32), and the full path's global functions need theirs. A
+ * CPU runs one of these programs at a time: XDP and TC run with bottom
+ * halves disabled.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ft_job);
+	__uint(max_entries, 1);
+} ft_jobs SEC(".maps");
 
 /* The zone of untagged traffic: its interface's, when any interface has one. */
 static __always_inline __u16 ft_if_zone_of(__u32 ifindex, const struct ft_config *cfg)
@@ -62,24 +76,6 @@ static __always_inline void ft_count_parse_failure(struct ft_stats *st,
 	}
 }
 
-/* The array values every packet reads. */
-struct ft_vals {
-	struct ft_stats *st;
-	struct ft_config *cfg;
-	struct ft_timeouts *to;
-};
-
-/* 0 when all three are there (constant keys: the verifier inlines each lookup). */
-static __always_inline int ft_vals_get(struct ft_vals *v)
-{
-	__u32 zero = 0;
-
-	v->st = bpf_map_lookup_elem(&ft_stats, &zero);
-	v->cfg = bpf_map_lookup_elem(&ft_config, &zero);
-	v->to = bpf_map_lookup_elem(&ft_timeouts, &zero);
-	return v->st && v->cfg && v->to ? 0 : -1;
-}
-
 /* The clock first: after a call, the key would be loaded back for the hash. */
 static __always_inline void ft_ctx_start(struct ft_ctx *c)
 {
@@ -97,6 +93,7 @@ static __always_inline void ft_ctx_finish(const struct ft_job *job, const struct
 	c->in_ifindex = 0;
 	if (job->hook != FT_HOOK_TC_EGRESS && job->ifindex < FT_MAX_IFINDEX)
 		c->in_ifindex = job->ifindex;
+	c->cpu = bpf_get_smp_processor_id() + 1;
 }
 
 /* The tracker's view of a parsed IP packet. */
@@ -151,12 +148,12 @@ __noinline int ft_handle(struct ft_job *job)
 	}
 	if (!job->has_ctx)
 		ft_ctx_of(job, cfg, &job->c);
-	s = ft_track(cfg, to, &job->c, st, &created);
+	s = ft_track(cfg, &job->c, st, &created);
 	if (s) {
 		job->verdict = ft_conn_verdict(s, cfg, job->c.dir, created);
 		job->redirect_ifindex = s->redirect_ifindex;
 	} else if (job->c.refused) {
-		/* A table without room for this CPU passes; only a zone refusal drops. */
+		/* A packet no slot could be had for passes; only a zone refusal drops. */
 		job->verdict = FT_VERDICT_DROP;
 	}
 	st->verdict[job->verdict & 3]++;
@@ -192,7 +189,9 @@ static __always_inline int ft_fast(struct ft_job *job, int lane)
 		return 0;
 	if (job->hook < FT_HOOK_MAX)
 		v.st->packets[job->hook]++;
-	ft_conn_account(b, i, &job->c, v.st);
+	ft_home_account(b, i, &job->c);
+	if (job->c.fragment)
+		v.st->fragments++;
 	s = &b->slot[i & (FT_SLOTS - 1)];
 	job->verdict = ft_dir_verdict(s, job->c.dir);
 	job->redirect_ifindex = s->redirect_ifindex;
@@ -232,18 +231,20 @@ SEC("xdp")
 int ft_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ft_stats *st;
-	struct ft_job job;
 	__u32 zero = 0;
+	struct ft_job *job = bpf_map_lookup_elem(&ft_jobs, &zero);
+	struct ft_stats *st;
 	long ret;
 
-	ft_process(data, end, end - data, ctx->ingress_ifindex, -1, FT_HOOK_XDP, &job);
-	if (job.verdict == FT_VERDICT_PASS)
+	if (!job)
 		return XDP_PASS;
-	if (job.verdict == FT_VERDICT_DROP)
+	ft_process(data, end, end - data, ctx->ingress_ifindex, -1, FT_HOOK_XDP, job);
+	if (job->verdict == FT_VERDICT_PASS)
+		return XDP_PASS;
+	if (job->verdict == FT_VERDICT_DROP)
 		return XDP_DROP;
 	/* A target missing from the devmap makes this return the flags: XDP_PASS. */
-	ret = bpf_redirect_map(&ft_tx_ports, job.redirect_ifindex, XDP_PASS);
+	ret = bpf_redirect_map(&ft_tx_ports, job->redirect_ifindex, XDP_PASS);
 	if (ret != XDP_REDIRECT) {
 		st = bpf_map_lookup_elem(&ft_stats, &zero);
 		if (st)
@@ -256,14 +257,17 @@ static __always_inline int ft_tc(struct __sk_buff *skb, __u32 ifindex, int hook)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	int vlan = skb->vlan_present ? (int)(skb->vlan_tci & 0xffff) : -1;
-	struct ft_job job;
+	__u32 zero = 0;
+	struct ft_job *job = bpf_map_lookup_elem(&ft_jobs, &zero);
 
-	ft_process(data, end, skb->len, ifindex, vlan, hook, &job);
-	if (job.verdict == FT_VERDICT_PASS)
+	if (!job)
 		return FT_TC_ACT_OK;
-	if (job.verdict == FT_VERDICT_DROP)
+	ft_process(data, end, skb->len, ifindex, vlan, hook, job);
+	if (job->verdict == FT_VERDICT_PASS)
+		return FT_TC_ACT_OK;
+	if (job->verdict == FT_VERDICT_DROP)
 		return FT_TC_ACT_SHOT;
-	return bpf_redirect(job.redirect_ifindex, 0);
+	return bpf_redirect(job->redirect_ifindex, 0);
 }
 
 /* 1 when ft_xdp runs on the device the packet arrived on: it counted the packet already. */

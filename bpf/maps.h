@@ -11,7 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include "flowtier/abi.h"
 
-/* Buckets; CPU c owns [c * cpu_buckets, (c + 1) * cpu_buckets). */
+/* Buckets, shared by every CPU: one entry per connection (conntrack.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);

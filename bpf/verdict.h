@@ -69,26 +69,38 @@ static long ft_rule_try(__u32 i, void *arg)
 	return 1;
 }
 
-static __always_inline void ft_conn_choose_verdict(struct ft_conn *s, const struct ft_config *cfg)
+/*
+ * Matches the rules against the connection's original direction and keeps
+ * the verdict with the generation. A global function: its match state is
+ * on its own frame, not on the stack the creation path already uses.
+ */
+__noinline int ft_choose_verdict(struct ft_conn *s, __u32 rule_count, __u32 rule_gen)
 {
-	int o = s->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
 	struct ft_rule_match m = {
-		.dport = bpf_ntohs(s->key.port[o ^ 1]),
-		.proto = s->key.proto,
-		.family = s->key.family,
-		.count = cfg->rule_count,
+		.count = rule_count,
 		.verdict = FT_VERDICT_PASS,
 	};
+	int o;
 
+	if (!s)
+		return 0;
+	o = s->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
+	m.dport = bpf_ntohs(s->key.port[o ^ 1]);
+	m.proto = s->key.proto;
+	m.family = s->key.family;
 	__builtin_memcpy(m.src, s->key.addr[o], 16);
 	__builtin_memcpy(m.dst, s->key.addr[o ^ 1], 16);
 	if (m.count > FT_MAX_RULES)
 		m.count = FT_MAX_RULES;
 	if (m.count)
 		bpf_loop(m.count, ft_rule_try, &m, 0);
-	s->verdict = m.verdict;
-	s->redirect_ifindex = m.ifindex;
-	s->rule_gen = (__u16)cfg->rule_gen;
+	/*
+	 * One 8-byte store: any CPU may refresh it, all compute the same from
+	 * the rules and the origin, and a reader never sees half of it.
+	 */
+	*(__u64 *)&s->redirect_ifindex =
+		m.ifindex | (__u64)(__u16)rule_gen << 32 | (__u64)m.verdict << 48;
+	return 0;
 }
 
 /* Redirect applies to the original direction only. */
@@ -106,7 +118,7 @@ static __always_inline __u8 ft_conn_verdict(struct ft_conn *s, const struct ft_c
 					    __u8 pkt_dir, int created)
 {
 	if (created || s->rule_gen != (__u16)cfg->rule_gen)
-		ft_conn_choose_verdict(s, cfg);
+		ft_choose_verdict(s, cfg->rule_count, cfg->rule_gen);
 	return ft_dir_verdict(s, pkt_dir);
 }
 

@@ -28,7 +28,7 @@ void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1)
 {
 	struct ft_dp_opts o = { .conns = conns, .seed = { seed0, seed1 } };
 
-	/* Every packet of a test must meet the same CPU part of the table. */
+	/* Packets run on CPU 0 unless a test pins itself elsewhere. */
 	ft_test_pin(0);
 	cr_assert_eq(ft_dp_open(dp, &o), 0, "cannot load the datapath");
 }
@@ -216,8 +216,8 @@ static void addr_of(const struct ft_spec *s, const char *a, __u8 out[16])
 	cr_assert_eq(inet_pton(s->family == 6 ? AF_INET6 : AF_INET, a, out), 1);
 }
 
-struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone, int *src_side,
-			__u32 *bucket, int *slot)
+/* Whether key k is the spec's connection; *side: which side of k its source is. */
+static int ft_key_is(const struct ft_key *k, const struct ft_spec *s, __u16 zone, int *side)
 {
 	__u8 src[16], dst[16];
 	int icmp = s->proto == 1 || s->proto == 58;
@@ -228,31 +228,57 @@ struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 z
 
 	addr_of(s, s->src, src);
 	addr_of(s, s->dst, dst);
+	if (k->proto != s->proto || k->family != s->family || k->zone != zone)
+		return 0;
+	for (int d = 0; d < 2; d++) {
+		if (memcmp(k->addr[d], src, 16) || memcmp(k->addr[!d], dst, 16) ||
+		    k->port[d] != sp || k->port[!d] != dp_)
+			continue;
+		*side = d;
+		return 1;
+	}
+	return 0;
+}
+
+struct ft_ct *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone, int *src_side,
+		      __u32 *bucket, int *slot)
+{
+	static struct ft_ct ring[16];
+	static unsigned next;
+	struct ft_ct *c;
+	int side;
+
 	for (__u32 b = 0; b < dp->nr_buckets; b++) {
 		struct ft_bucket *bk = &dp->buckets[b];
 
 		for (int i = 0; i < FT_SLOTS; i++) {
-			struct ft_key *k = &bk->slot[i].key;
-
-			if (!FT_META_TAG(bk->meta[i]) || k->proto != s->proto ||
-			    k->family != s->family || k->zone != zone)
+			if (!FT_META_TAG(bk->meta[i]) ||
+			    !ft_key_is(&bk->slot[i].key, s, zone, &side))
 				continue;
-			for (int side = 0; side < 2; side++) {
-				if (memcmp(k->addr[side], src, 16) ||
-				    memcmp(k->addr[!side], dst, 16) || k->port[side] != sp ||
-				    k->port[!side] != dp_)
-					continue;
-				if (src_side)
-					*src_side = side;
-				if (bucket)
-					*bucket = b;
-				if (slot)
-					*slot = i;
-				return &bk->slot[i];
-			}
+			c = &ring[next++ % 16];
+			cr_assert_eq(ft_ct_read(bk, i, c), 1);
+			if (src_side)
+				*src_side = side;
+			if (bucket)
+				*bucket = b;
+			if (slot)
+				*slot = i;
+			return c;
 		}
 	}
 	return NULL;
+}
+
+__u32 ft_count_key(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone)
+{
+	__u32 n = 0;
+	int side;
+
+	for (__u32 b = 0; b < dp->nr_buckets; b++)
+		for (int i = 0; i < FT_SLOTS; i++)
+			n += FT_META_TAG(dp->buckets[b].meta[i]) &&
+			     ft_key_is(&dp->buckets[b].slot[i].key, s, zone, &side);
+	return n;
 }
 
 __u32 ft_count_live(struct ft_datapath *dp)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "datapath.h"
+#include "table.h"
 
 /* BPF_PROG_TEST_RUN return codes, as the programs return them. */
 #define FT_XDP_DROP	1
@@ -22,7 +23,7 @@ enum ft_test_prog {
 	FT_T_TC_OUT,
 };
 
-/* Runs the test on one CPU: the table's part, and every counter, is per CPU. */
+/* Runs the test on one CPU, so that BPF_PROG_TEST_RUN runs the program there. */
 void ft_test_pin(int cpu);
 
 /*
@@ -34,7 +35,7 @@ int ft_run(char *out, size_t cap, const char *fmt, ...) __attribute__((format(pr
 /* Runs a shell command; the test fails, naming it, unless it exits 0. */
 void ft_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Loads a table of `conns` connections on one CPU (the test is pinned to CPU 0). */
+/* Loads a table of `conns` connections; the test is pinned to CPU 0 until it says otherwise. */
 void ft_test_load(struct ft_datapath *dp, __u32 conns, __u64 seed0, __u64 seed1);
 
 /* Runs one packet through a program; returns the program's return code. */
@@ -87,10 +88,15 @@ __u32 ft_send(struct ft_datapath *dp, enum ft_test_prog prog, const struct ft_sp
 
 /*
  * Finds the live connection of (src, sport) -> (dst, dport) in either
- * orientation. *src_side tells which side of the key src is. NULL: none.
+ * orientation, as the controller reads it (state from the meta word, each
+ * direction's counters summed over CPUs). *src_side tells which side of
+ * the key src is. NULL: none. The copy stays valid for the next 15 calls.
  */
-struct ft_conn *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone, int *src_side,
-			__u32 *bucket, int *slot);
+struct ft_ct *ft_find(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone, int *src_side,
+		      __u32 *bucket, int *slot);
+
+/* Live entries holding the key of (src, sport) -> (dst, dport), in either orientation. */
+__u32 ft_count_key(struct ft_datapath *dp, const struct ft_spec *s, __u16 zone);
 
 /* Live connections in the table. */
 __u32 ft_count_live(struct ft_datapath *dp);

@@ -40,7 +40,7 @@ Test(cli, load_pins_maps_whose_fields_bpftool_shows_by_name)
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " load --conns 1024 --pin-dir %s", dir), 0,
 		     "%s", out);
 	cr_assert(strstr(out, "pinned ") &&
-			  strstr(out, "1024 connections, 136 bytes per connection"),
+			  strstr(out, "1024 connections, 200 bytes per connection"),
 		  "%s", out);
 	cr_assert_eq(ft_run(out, sizeof(out), "bpftool map dump pinned %s/ft_stats", dir), 0);
 	cr_assert(strstr(out, "\"malformed\"") && strstr(out, "\"evicted\"") &&
@@ -52,7 +52,8 @@ Test(cli, load_pins_maps_whose_fields_bpftool_shows_by_name)
 		ft_run(out, sizeof(out), "bpftool map lookup pinned %s/ft_conns key 0 0 0 0", dir),
 		0);
 	cr_assert(strstr(out, "\"last_tick\"") && strstr(out, "\"slot\"") &&
-			  strstr(out, "\"packets\"") && strstr(out, "\"zone\""),
+			  strstr(out, "\"packets\"") && strstr(out, "\"zone\"") &&
+			  strstr(out, "\"owner\"") && strstr(out, "\"shared_packets\""),
 		  "%s", out);
 	cr_assert_eq(ft_run(out, sizeof(out), "stat -c %%a %s", dir), 0);
 	cr_assert_str_eq(out, "700\n", "pinned maps are root-only");
@@ -188,11 +189,11 @@ Test(cli, ct_lists_connections_by_zone_and_shows_bucket_fill)
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " ct --zone 100 --json --pin-dir %s", dir), 0,
 		     "%s", out);
 	/* The frame is 68 bytes whatever its tag: the tagged one's padding is 4 bytes shorter. */
-	cr_assert_str_eq(out,
-			 "[{\"src\":\"198.18.0.1\",\"dst\":\"198.18.0.2\",\"sport\":1000,"
-			 "\"dport\":53,\"proto\":\"udp\",\"zone\":100,\"state\":\"new\","
-			 "\"verdict\":\"pass\",\"hw\":false,\"fragments\":false,"
-			 "\"packets\":1,\"bytes\":68,\"reply_packets\":0,\"reply_bytes\":0}]\n");
+	cr_assert_str_eq(out, "[{\"src\":\"198.18.0.1\",\"dst\":\"198.18.0.2\",\"sport\":1000,"
+			      "\"dport\":53,\"proto\":\"udp\",\"zone\":100,\"state\":\"new\","
+			      "\"verdict\":\"pass\",\"hw\":false,\"fragments\":false,"
+			      "\"packets\":1,\"bytes\":68,\"reply_packets\":0,\"reply_bytes\":0,"
+			      "\"cpus\":[0,-1]}]\n");
 
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " ct buckets --pin-dir %s", dir), 0, "%s",
 		     out);

@@ -160,7 +160,7 @@ static const struct ft_spec flow = {
 Test(e2e, real_packets_both_ways_are_counted_exactly_in_one_entry)
 {
 	int peer, local, side;
-	struct ft_conn *c;
+	struct ft_ct *c;
 
 	ft_test_load(&dp, 4096, 1, 2);
 	attach();
@@ -185,8 +185,8 @@ Test(e2e, real_packets_both_ways_are_counted_exactly_in_one_entry)
 	cr_assert_eq(c->state, FT_STATE_ESTABLISHED);
 	cr_assert_eq(!!(c->flags & FT_CONN_ORIG_IS_1), side, "the peer opened it");
 	/* The peer's direction arrived on ft0 (XDP); replies left by egress only. */
-	cr_assert_eq(c->in_ifindex[side], if_nametoindex("ft0"));
-	cr_assert_eq(c->in_ifindex[!side], 0);
+	cr_assert_eq(c->dir[side].in_ifindex, if_nametoindex("ft0"));
+	cr_assert_eq(c->dir[!side].in_ifindex, 0);
 	cr_assert_geq(ft_stats_of(&dp).packets[FT_HOOK_XDP], 3);
 	cr_assert_geq(ft_stats_of(&dp).packets[FT_HOOK_TC_EGRESS], 2);
 	close(peer);
@@ -203,7 +203,7 @@ Test(e2e, tc_ingress_takes_the_zone_from_a_tag_the_stack_already_removed)
 	LIBBPF_OPTS(bpf_tc_opts, tc);
 	struct ft_spec tagged = flow;
 	__u8 frame[1514];
-	struct ft_conn *c;
+	struct ft_ct *c;
 	size_t len;
 	int side;
 
@@ -235,7 +235,7 @@ Test(e2e, a_drop_rule_drops_real_packets_in_xdp_and_counts_them)
 			     .dport_hi = 5000,
 			     .verdict = FT_VERDICT_DROP };
 	int peer, local, side;
-	struct ft_conn *c;
+	struct ft_ct *c;
 
 	ft_test_load(&dp, 4096, 1, 2);
 	cr_assert_eq(ft_dp_set_rules(&dp, &r, 1), 0);

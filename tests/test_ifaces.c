@@ -43,7 +43,7 @@ static void set_flags(__u32 flags)
 static __u64 packets_of(const struct ft_spec *s)
 {
 	int side;
-	struct ft_conn *c = ft_find(&dp, s, 0, &side, NULL, NULL);
+	struct ft_ct *c = ft_find(&dp, s, 0, &side, NULL, NULL);
 
 	cr_assert_not_null(c);
 	return c->dir[side].packets;

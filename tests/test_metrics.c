@@ -73,29 +73,35 @@ static void build_table(void)
 	c = &table[0].slot[0];
 	table[0].meta[0] = FT_META(0x1234, FT_TO_UDP_ESTABLISHED, 1);
 	key4(&c->key, "198.18.0.1", 1000, "198.18.0.2", 53, 17, 0);
-	c->state = FT_STATE_ESTABLISHED, c->verdict = FT_VERDICT_PASS;
-	c->dir[0] = (struct ft_dir){ .packets = 3, .bytes = 426, .first_ns = 1, .last_ns = 2 };
-	c->dir[1] = (struct ft_dir){ .packets = 2, .bytes = 124, .first_ns = 1, .last_ns = 2 };
+	c->verdict = FT_VERDICT_PASS, c->first_ns = 1;
+	c->dir[0] = (struct ft_dir){ .packets = 3, .bytes = 426, .last_ns = 2 };
+	c->dir[1] = (struct ft_dir){ .packets = 2, .bytes = 124, .last_ns = 2 };
 
 	c = &table[0].slot[3];
 	table[0].meta[3] = FT_META(0x2345, FT_TO_TCP_SYN_SENT, 1);
 	key6(&c->key, "2001:db8::1", 443, "2001:db8::2", 50000, 6, 100);
-	c->state = FT_STATE_SYN_SENT, c->verdict = FT_VERDICT_DROP, c->hw = FT_HW_OFFLOADED;
+	c->verdict = FT_VERDICT_DROP, c->hw = FT_HW_OFFLOADED, c->first_ns = 1;
 	c->flags = FT_CONN_ORIG_IS_1;
-	c->dir[1] = (struct ft_dir){ .packets = 5, .bytes = 300, .first_ns = 1, .last_ns = 3 };
+	/* Counted on two CPUs: the owner's 3, another CPU's 2. */
+	c->dir[1] = (struct ft_dir){
+		.packets = 3, .bytes = 180, .last_ns = 3, .shared_packets = 2, .shared_bytes = 120
+	};
 
 	c = &table[1].slot[7];
 	table[1].meta[7] = FT_META(0x3456, FT_TO_ICMP_NEW, 1);
 	key4(&c->key, "198.18.0.3", 7, "198.18.0.4", 7, 1, 100);
-	c->state = FT_STATE_NEW, c->verdict = FT_VERDICT_REDIRECT;
-	c->dir[0] = (struct ft_dir){ .packets = 1, .bytes = 98, .first_ns = 1, .last_ns = 1 };
+	c->verdict = FT_VERDICT_REDIRECT, c->first_ns = 1;
+	c->dir[0] = (struct ft_dir){ .packets = 1, .bytes = 98, .last_ns = 1 };
 
-	/* The UDP connection's replies, met on another CPU (asymmetric RSS). */
+	/*
+	 * A second entry of the UDP connection's key, as two CPUs make when the
+	 * bucket lock timed out, with replies only.
+	 */
 	c = &table[1].slot[0];
 	table[1].meta[0] = FT_META(0x1234, FT_TO_UDP_ESTABLISHED, 1);
 	key4(&c->key, "198.18.0.1", 1000, "198.18.0.2", 53, 17, 0);
-	c->state = FT_STATE_ESTABLISHED, c->verdict = FT_VERDICT_PASS;
-	c->dir[1] = (struct ft_dir){ .packets = 4, .bytes = 248, .first_ns = 2, .last_ns = 5 };
+	c->verdict = FT_VERDICT_PASS, c->first_ns = 2;
+	c->dir[1] = (struct ft_dir){ .packets = 4, .bytes = 248, .last_ns = 5 };
 }
 
 static const struct ft_stats stats = {
@@ -110,6 +116,10 @@ static const struct ft_stats stats = {
 	.insert_failed = { 48, 49 },
 	.redirect_failed = 50,
 	.zone_sweeps = 51,
+	.foreign = 52,
+	.owner_moves = 53,
+	.create_races = 54,
+	.lock_timeouts = 55,
 };
 
 static void build_zones(void)

@@ -76,6 +76,9 @@ static const char *stat_name(size_t word, char *buf, size_t n)
 		F(fragments, 1),		F(created, 1),
 		F(evicted, FT_EVICT_MAX),	F(reclaimed, FT_RECLAIM_MAX),
 		F(insert_failed, FT_FAIL_MAX), F(redirect_failed, 1),
+		F(zone_sweeps, 1),		F(foreign, 1),
+		F(owner_moves, 1),		F(create_races, 1),
+		F(lock_timeouts, 1),
 	};
 #undef F
 	/* clang-format on */
@@ -278,7 +281,7 @@ static void check_case(const struct parse_case *c, int family, const struct vlan
 	__u8 buf[FT_FRAME_MAX];
 	size_t req_len = ft_build(&req, buf), rep_len = ft_build(&rep, buf);
 	struct ft_stats want = {}, got;
-	struct ft_conn *conn;
+	struct ft_ct *conn;
 	char ctx[160];
 	int side;
 
@@ -832,7 +835,11 @@ Test(parse, bpf_prog_test_run_refuses_exactly_the_lengths_the_sweeps_skip)
 {
 	static const struct ft_spec frames[] = {
 		{ .ethertype = 0x0806, .payload = 66 },
-		{ .family = 4, .src = "198.18.2.1", .dst = "198.18.2.2", .proto = 17, .payload = 38 },
+		{ .family = 4,
+		  .src = "198.18.2.1",
+		  .dst = "198.18.2.2",
+		  .proto = 17,
+		  .payload = 38 },
 		{ .family = 6,
 		  .src = "2001:db8::1",
 		  .dst = "2001:db8::2",
@@ -898,12 +905,11 @@ static void assert_same_tables(const struct ft_datapath *a, const struct ft_data
 			if (x->meta[s] != y->meta[s])
 				cr_assert_fail("%s: bucket %u slot %d: slot use differs", ctx, i,
 					       s);
-			memset(cx.in_ifindex, 0, sizeof(cx.in_ifindex));
-			memset(cy.in_ifindex, 0, sizeof(cy.in_ifindex));
-
+			cx.first_ns = cy.first_ns = 0;
 			for (int d = 0; d < 2; d++) {
-				cx.dir[d].first_ns = cx.dir[d].last_ns = 0;
-				cy.dir[d].first_ns = cy.dir[d].last_ns = 0;
+				cx.dir[d].in_ifindex = cy.dir[d].in_ifindex = 0;
+				cx.dir[d].last_ns = cy.dir[d].last_ns = 0;
+				cx.dir[d].shared_last_ns = cy.dir[d].shared_last_ns = 0;
 			}
 			if (memcmp(&cx, &cy, sizeof(cx)))
 				cr_assert_fail("%s: bucket %u slot %d differs", ctx, i, s);

@@ -74,7 +74,7 @@ static void send_n(const struct ft_spec *s, int n)
 static __u64 id_of(const struct ft_spec *s)
 {
 	int side;
-	struct ft_conn *c = ft_find(&dp, s, 0, &side, NULL, NULL);
+	struct ft_ct *c = ft_find(&dp, s, 0, &side, NULL, NULL);
 
 	cr_assert_not_null(c, "no connection for %s -> %s", s->src, s->dst);
 	return ft_flow_id(&c->key, side);
@@ -203,7 +203,7 @@ static void write_frame(const char *p)
 	fclose(f);
 }
 
-static int find_ab(const struct ft_conn *c, __u32 bucket, void *arg)
+static int find_ab(const struct ft_ct *c, __u32 bucket, void *arg)
 {
 	static const __u8 a[4] = { 198, 18, 0, 1 };
 

@@ -96,8 +96,7 @@ static struct ft_conn *put(__u32 slot, const struct ft_key *k, __u8 seq, __u64 c
 
 	memset(c, 0, sizeof(*c));
 	c->key = *k;
-	c->state = FT_STATE_NEW;
-	c->dir[0].first_ns = created_ns;
+	c->first_ns = created_ns;
 	c->dir[0].last_ns = created_ns;
 	*meta_at(slot) = FT_META(0x1234u, FT_TO_UDP_NEW, seq);
 	return c;
@@ -107,9 +106,15 @@ static void count(struct ft_conn *c, int d, __u64 packets, __u64 bytes, __u64 la
 {
 	c->dir[d].packets = packets;
 	c->dir[d].bytes = bytes;
-	if (!c->dir[d].first_ns)
-		c->dir[d].first_ns = last_ns;
 	c->dir[d].last_ns = last_ns;
+}
+
+/* A state change, as the datapath makes it: the meta word's class, tag and sequence kept. */
+static void set_class(__u32 slot, __u32 cls)
+{
+	__u32 m = *meta_at(slot);
+
+	*meta_at(slot) = FT_META(FT_META_TAG(m), cls, FT_META_SEQ(m));
 }
 
 /* As ft_slot_free does: the tag goes, the reuse sequence stays. */
@@ -253,19 +258,19 @@ Test(scan, a_slot_reused_by_another_key_moves_to_another_flow)
 	cr_assert_eq(ft_scan_stats(scan)->gone_flows, 1);
 }
 
-Test(scan, one_key_in_two_cpu_parts_is_one_flow)
+Test(scan, two_entries_of_one_key_are_one_flow)
 {
 	struct ft_key k = key_of(5);
 	struct ft_conn *a, *b;
 	const struct ft_flow *f;
 
-	/* Two CPU parts of 4 buckets: slot 2 is in part 0, slot 38 in part 1. */
+	/* Two entries of one key, in slots 2 and 38 (two CPUs made one each: a lock timed out). */
 	setup_table(8, 1000);
 	a = put(2, &k, 1, NS(10));
 	count(a, 0, 7, 700, NS(20));
-	/* Part 1 only saw the replies: there side 1 opened the connection. */
+	/* Slot 38 only saw the replies: there side 1 opened the connection. */
 	b = put(38, &k, 1, NS(11));
-	b->dir[0].first_ns = b->dir[0].last_ns = 0;
+	b->dir[0].last_ns = 0;
 	b->flags = FT_CONN_ORIG_IS_1;
 	count(b, 1, 5, 900, NS(30));
 	b->verdict = FT_VERDICT_DROP;
@@ -283,7 +288,7 @@ Test(scan, one_key_in_two_cpu_parts_is_one_flow)
 	cr_assert_eq(f->hw, FT_HW_OFFLOADED);
 	cr_assert_eq(f->flags, FT_CONN_ORIG_IS_1);
 
-	/* Part 0 sees a packet later than part 1's last one: its copy is the newer. */
+	/* Slot 2 sees a packet later than slot 38's last one: its copy is the newer. */
 	count(a, 0, 17, 1700, NS(40));
 	count(b, 1, 6, 1000, NS(35));
 	run_at(2000);
@@ -295,7 +300,7 @@ Test(scan, one_key_in_two_cpu_parts_is_one_flow)
 	cr_assert_eq(f->total_packets[0], 17);
 	cr_assert_eq(f->total_packets[1], 6);
 
-	/* Part 1's copy times out: the flow keeps part 0's and its totals. */
+	/* Slot 38's copy times out: the flow keeps slot 2's and its totals. */
 	free_slot(38);
 	count(a, 0, 27, 2700, NS(1500));
 	run_at(3000);
@@ -534,7 +539,7 @@ static void *race_writer(void *arg)
 			__atomic_store_n(mp, FT_META_SEQ(m), __ATOMIC_RELEASE);
 			__atomic_thread_fence(__ATOMIC_RELEASE);
 			memset(&c->dir, 0, sizeof(c->dir));
-			c->dir[0].first_ns = n;
+			c->first_ns = n;
 			__atomic_store_n(mp, FT_META(0x1234u, 0, (FT_META_SEQ(m) + 1) & 0xff),
 					 __ATOMIC_RELEASE);
 			continue;
@@ -713,7 +718,7 @@ Test(scan, reads_the_counters_the_datapath_wrote)
 				    .payload = 100 };
 	const struct ft_flow *f;
 	struct ft_ranked best[2];
-	struct ft_conn *c;
+	struct ft_ct *c;
 	int side, err;
 
 	ft_test_load(&dp, 1024, 1, 2);
@@ -803,11 +808,11 @@ Test(scan, a_flow_whose_slots_were_recycled_since_the_scan_is_gone)
 	setup_table(8, 1000);
 	c = put(2, &k, 1, NS(10));
 	count(c, 0, 3, 300, NS(10));
-	c->state = FT_STATE_ESTABLISHED;
+	set_class(2, FT_TO_UDP_ESTABLISHED);
 	c = put(38, &k, 1, NS(11));
 	count(c, 1, 2, 200, NS(20));
-	c->state = FT_STATE_CLOSING;
-	c->in_ifindex[1] = 7;
+	set_class(38, FT_TO_TCP_CLOSING);
+	c->dir[1].in_ifindex = 7;
 	count(put(5, &k2, 1, NS(12)), 0, 50, 5000, NS(12));
 	run_at(1000);
 	id = flow_of(&k)->id;

@@ -63,11 +63,10 @@ static struct ft_conn *conn(__u32 slot, __u8 i, __u8 verdict)
 	c->key.port[1] = htons(80);
 	c->key.proto = 17;
 	c->key.family = FT_FAMILY_IPV4;
-	c->state = FT_STATE_ESTABLISHED;
 	c->verdict = verdict;
 	c->redirect_ifindex = verdict == FT_VERDICT_REDIRECT ? IF_OUT : 0;
-	c->in_ifindex[0] = c->in_ifindex[1] = IF_IN;
-	c->dir[0].first_ns = c->dir[1].first_ns = NS(10);
+	c->dir[0].in_ifindex = c->dir[1].in_ifindex = IF_IN;
+	c->first_ns = NS(10);
 	tbl[slot / FT_SLOTS].meta[slot % FT_SLOTS] = FT_META(0x77u + i, FT_TO_UDP_ESTABLISHED, 1);
 	return c;
 }
@@ -183,7 +182,7 @@ Test(tiering, a_direction_not_seen_at_an_ingress_hook_stays_in_software)
 	struct ft_conn *c[1] = { conn(3, 1, FT_VERDICT_DROP) };
 	const __u64 pps[1] = { 5000 };
 
-	c[0]->in_ifindex[0] = c[0]->in_ifindex[1] = 0;
+	c[0]->dir[0].in_ifindex = c[0]->dir[1].in_ifindex = 0;
 	for (__u64 ms = 2000; ms <= 5000; ms += 1000)
 		step(c, 1, pps, ms);
 	cr_assert_eq(ft_hw_sim_has(sim, ft_flow_id(&c[0]->key, 0)), 0);

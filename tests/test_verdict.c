@@ -56,7 +56,7 @@ static struct ft_rule rule(int family, const char *dst, int dst_len, __u8 proto,
 
 static __u8 verdict_of(const struct ft_spec *s)
 {
-	struct ft_conn *c = ft_find(&dp, s, 0, NULL, NULL, NULL);
+	struct ft_ct *c = ft_find(&dp, s, 0, NULL, NULL, NULL);
 
 	cr_assert_not_null(c);
 	return c->verdict;

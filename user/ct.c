@@ -67,7 +67,7 @@ void ft_ct_print_header(FILE *f)
 		"to", "state", "verdict", "pkts", "bytes", "reply-pkts", "reply-bytes");
 }
 
-void ft_ct_print(FILE *f, const struct ft_conn *c)
+void ft_ct_print(FILE *f, const struct ft_ct *c)
 {
 	int o = c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
 	char p[8], from[64], to[64];
@@ -82,7 +82,7 @@ void ft_ct_print(FILE *f, const struct ft_conn *c)
 		c->flags & FT_CONN_FRAGMENT ? " frag" : "");
 }
 
-void ft_ct_print_json(FILE *f, const struct ft_conn *c)
+void ft_ct_print_json(FILE *f, const struct ft_ct *c)
 {
 	int o = c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
 	char p[8], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
@@ -92,13 +92,15 @@ void ft_ct_print_json(FILE *f, const struct ft_conn *c)
 	fprintf(f,
 		"{\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"proto\":\"%s\","
 		"\"zone\":%u,\"state\":\"%s\",\"verdict\":\"%s\",\"hw\":%s,\"fragments\":%s,"
-		"\"packets\":%llu,\"bytes\":%llu,\"reply_packets\":%llu,\"reply_bytes\":%llu}",
+		"\"packets\":%llu,\"bytes\":%llu,\"reply_packets\":%llu,\"reply_bytes\":%llu,"
+		"\"cpus\":[%d,%d]}",
 		src, dst, ntohs(c->key.port[o]), ntohs(c->key.port[!o]),
 		ft_proto_name(c->key.proto, p, sizeof(p)), c->key.zone, ft_state_name(c->state),
 		ft_verdict_name(c->verdict), c->hw == FT_HW_OFFLOADED ? "true" : "false",
 		c->flags & FT_CONN_FRAGMENT ? "true" : "false",
 		(unsigned long long)c->dir[o].packets, (unsigned long long)c->dir[o].bytes,
-		(unsigned long long)c->dir[!o].packets, (unsigned long long)c->dir[!o].bytes);
+		(unsigned long long)c->dir[!o].packets, (unsigned long long)c->dir[!o].bytes,
+		c->dir[o].owner_cpu, c->dir[!o].owner_cpu);
 }
 
 void ft_ct_print_buckets_json(FILE *f, const __u64 hist[FT_SLOTS + 1], __u32 nr_buckets)

@@ -36,7 +36,7 @@ const struct ft_timeouts ft_default_timeouts = {
 
 static int ft_dp_geometry(struct ft_datapath *dp, const struct ft_dp_opts *o)
 {
-	__u64 per_cpu;
+	__u64 conns = o->conns ? o->conns : FT_DEFAULT_CONNS;
 	int n = libbpf_num_possible_cpus();
 
 	if (n <= 0) {
@@ -44,19 +44,11 @@ static int ft_dp_geometry(struct ft_datapath *dp, const struct ft_dp_opts *o)
 		return n ? n : -EINVAL;
 	}
 	dp->nr_cpus = n;
-	if (o->cpu_conns)
-		per_cpu = o->cpu_conns;
-	else
-		per_cpu = ((__u64)(o->conns ? o->conns : FT_DEFAULT_CONNS) + n - 1) / n;
-	dp->cpu_buckets = (per_cpu + FT_SLOTS - 1) / FT_SLOTS;
-	if (!dp->cpu_buckets)
-		dp->cpu_buckets = 1;
-	if ((__u64)dp->cpu_buckets * n > UINT_MAX / sizeof(struct ft_bucket)) {
-		pr_err("a table of %llu connections per CPU is too large\n",
-		       (unsigned long long)per_cpu);
+	dp->nr_buckets = (conns + FT_SLOTS - 1) / FT_SLOTS;
+	if (dp->nr_buckets > UINT_MAX / sizeof(struct ft_bucket)) {
+		pr_err("a table of %llu connections is too large\n", (unsigned long long)conns);
 		return -E2BIG;
 	}
-	dp->nr_buckets = dp->cpu_buckets * n;
 	return 0;
 }
 
@@ -140,10 +132,11 @@ static int ft_dp_adopt_pinned_size(struct ft_datapath *dp, const char *dir)
 	close(fd);
 	if (err)
 		return err;
-	if (info.max_entries % dp->nr_cpus) {
-		pr_err("the pinned table in %s was made for another CPU count; run 'flowtier "
-		       "unload' to start afresh\n",
-		       dir);
+	/* libbpf would refuse to reuse it anyway, with a message that does not say why. */
+	if (info.value_size != sizeof(struct ft_bucket)) {
+		pr_err("the pinned table in %s has another layout (%u-byte buckets, this build's "
+		       "are %zu): run 'flowtier unload' to start afresh\n",
+		       dir, info.value_size, sizeof(struct ft_bucket));
 		return -EINVAL;
 	}
 	if (info.max_entries != dp->nr_buckets)
@@ -151,7 +144,6 @@ static int ft_dp_adopt_pinned_size(struct ft_datapath *dp, const char *dir)
 			"resize it\n",
 			info.max_entries * FT_SLOTS);
 	dp->nr_buckets = info.max_entries;
-	dp->cpu_buckets = info.max_entries / dp->nr_cpus;
 	return 0;
 }
 
@@ -185,12 +177,11 @@ static int ft_dp_init_config(struct ft_datapath *dp, const struct ft_dp_opts *o)
 	err = ft_dp_read_config(dp, &cfg);
 	if (err)
 		return err;
-	if (cfg.nr_cpus) /* a reused table keeps its seed and geometry */
+	if (cfg.buckets) /* a reused table keeps its seed and geometry */
 		return 0;
 	if (ft_dp_seed(cfg.seed, o->seed))
 		return -errno;
-	cfg.nr_cpus = dp->nr_cpus;
-	cfg.cpu_buckets = dp->cpu_buckets;
+	cfg.buckets = dp->nr_buckets;
 	cfg.zone_sweep_buckets =
 		o->zone_sweep_buckets ? o->zone_sweep_buckets : FT_DEFAULT_SWEEP_BUCKETS;
 	err = ft_dp_write_config(dp, &cfg);

@@ -11,7 +11,6 @@ struct flowtier;
 
 struct ft_dp_opts {
 	__u32 conns;		  /* connections in the whole table; 0: FT_DEFAULT_CONNS */
-	__u32 cpu_conns;	  /* instead: connections per CPU part (benchmarks) */
 	const char *pin_dir;	  /* NULL: nothing pinned or reused (tests) */
 	__u64 seed[2];		  /* 0, 0: random */
 	__u32 zone_sweep_buckets; /* 0: default */
@@ -25,8 +24,7 @@ struct ft_datapath {
 	struct ft_zone *zones; /* FT_MAX_ZONES, mmapped */
 	size_t zones_len;
 	__u32 nr_buckets;
-	__u32 nr_cpus;
-	__u32 cpu_buckets;
+	__u32 nr_cpus;	/* possible CPUs: the per-CPU counters' */
 	int reused;	/* 1: the maps were pinned already and were reused */
 	int pin_devmap; /* ft_tx_ports is pinned by hand after load */
 };

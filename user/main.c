@@ -248,9 +248,10 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 
 static void print_geometry(const struct ft_datapath *dp)
 {
-	printf("%u CPUs x %u buckets x %d slots = %u connections, %zu bytes per connection\n",
-	       dp->nr_cpus, dp->cpu_buckets, FT_SLOTS, dp->nr_buckets * FT_SLOTS,
-	       sizeof(struct ft_bucket) / FT_SLOTS);
+	printf("%u buckets x %d slots = %u connections, %zu bytes per connection, shared by "
+	       "%u CPUs\n",
+	       dp->nr_buckets, FT_SLOTS, dp->nr_buckets * FT_SLOTS,
+	       sizeof(struct ft_bucket) / FT_SLOTS, dp->nr_cpus);
 }
 
 static int do_check(int argc, char **argv)
@@ -305,7 +306,7 @@ struct ct_listing {
 	unsigned long shown;
 };
 
-static int ct_print_one(const struct ft_conn *c, __u32 bucket, void *arg)
+static int ct_print_one(const struct ft_ct *c, __u32 bucket, void *arg)
 {
 	struct ct_listing *l = arg;
 

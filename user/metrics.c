@@ -56,7 +56,7 @@ static const char *const ft_reclaim_names[FT_RECLAIM_MAX] = {
 
 static const char *const ft_fail_names[FT_FAIL_MAX] = {
 	[FT_FAIL_ZONE_LIMIT] = "zone_limit",
-	[FT_FAIL_NO_CPU_PART] = "no_cpu_part",
+	[FT_FAIL_BUSY] = "busy",
 };
 
 static const char *const ft_dir_names[2] = { "original", "reply" };
@@ -227,16 +227,17 @@ static void ft_sum_table(const struct ft_metrics_src *src, struct ft_sums *t, in
 		int used = 0;
 
 		for (int i = 0; i < FT_SLOTS; i++) {
-			const struct ft_conn *c = &src->buckets[b].slot[i];
+			struct ft_ct c;
 
+			/* A slot that kept changing while read is live all the same. */
 			if (!FT_META_TAG(
 				    __atomic_load_n(&src->buckets[b].meta[i], __ATOMIC_ACQUIRE)))
 				continue;
 			used++;
-			if (entries)
-				ft_sum_one(t, c->flags, c->verdict, c->hw, c->state, c->key.zone,
-					   (const __u64[2]){ c->dir[0].packets, c->dir[1].packets },
-					   (const __u64[2]){ c->dir[0].bytes, c->dir[1].bytes });
+			if (entries && ft_ct_read(&src->buckets[b], i, &c) == 1)
+				ft_sum_one(t, c.flags, c.verdict, c.hw, c.state, c.key.zone,
+					   (const __u64[2]){ c.dir[0].packets, c.dir[1].packets },
+					   (const __u64[2]){ c.dir[0].bytes, c.dir[1].bytes });
 		}
 		t->hist[used]++;
 	}
@@ -334,6 +335,18 @@ static void ft_render_stats(struct ft_textbuf *b, const struct ft_stats *s)
 	ft_plain(b, "flowtier_zone_sweeps_total", "counter",
 		 "Bounded stale passes run before refusing a connection to a full zone.",
 		 s->zone_sweeps);
+	ft_plain(b, "flowtier_foreign_packets_total", "counter",
+		 "Packets counted by a CPU that does not own their direction, with atomic adds.",
+		 s->foreign);
+	ft_plain(b, "flowtier_owner_moves_total", "counter",
+		 "Connection directions taken over by another CPU after their owner went quiet.",
+		 s->owner_moves);
+	ft_plain(b, "flowtier_create_races_total", "counter",
+		 "New connections another CPU had created while this one waited for the lock.",
+		 s->create_races);
+	ft_plain(b, "flowtier_lock_timeouts_total", "counter",
+		 "Creations that went ahead without their bucket's lock (a holder stalled).",
+		 s->lock_timeouts);
 }
 
 static int ft_zone_used(const struct ft_zone *z)
@@ -372,7 +385,7 @@ static void ft_render_zones(struct ft_textbuf *b, const struct ft_zone *zones)
 static void ft_render_scan(struct ft_textbuf *b, const struct ft_metrics_src *src)
 {
 	ft_plain(b, "flowtier_flows", "gauge",
-		 "Flows the controller tracks: connections merged by key over the CPU parts.",
+		 "Flows the controller tracks: connections merged by key.",
 		 ft_scan_count(src->scan));
 	ft_family(b, "flowtier_scan_duration_seconds", "gauge",
 		  "How long the last scan of the connection table took.");

@@ -4,7 +4,7 @@
  *
  * Per slot, a shadow entry remembers which connection the slot held at the
  * last scan and the counters read then. A connection is known by its
- * creation time (the opening direction's first_ns) and the slot's meta word
+ * creation time (its first_ns) and the slot's meta word
  * (in its bucket's index line) less its timeout class: the datapath's 16-bit tag of the key and the
  * slot's reuse sequence, which changes each time the datapath puts a new
  * connection there. The same connection gives exact deltas; any other (a
@@ -41,13 +41,13 @@
 #include <sys/random.h>
 
 #include "scan.h"
+#include "table.h"
 
 #define FT_NO_FLOW 0xffffffffu
 #define FT_NO_SLOT ((1u << 29) - 1) /* and the largest table: FT_MAX_FLOWS / 2 slots */
 /* The meta word less the timeout class, which changes with the state. */
 #define FT_META_ID(m) ((m)&0xffff00ffu)
 #define FT_MAX_FLOWS  (1u << 30) /* twice the largest table the datapath makes */
-#define FT_READ_TRIES 8
 /*
  * Prefetch distances, in slots. The table is read in order, but the
  * hardware's streamer stops at each 4 KiB page (32 slots), so the scan asks
@@ -230,30 +230,13 @@ static const __u32 *ft_meta_at(const struct ft_bucket *buckets, __u32 j)
 	return &buckets[j / FT_SLOTS].meta[j % FT_SLOTS];
 }
 
-/*
- * Copies slot j, which the datapath may be writing, and its meta word into
- * *meta. The meta word carries the reuse sequence, so the same meta before
- * and after the copy means the slot held the same connection throughout
- * (key and creation time are consistent; counters are each read whole).
- * 1: live, 0: free, -EAGAIN: it kept changing.
- */
-static int ft_slot_read(const struct ft_bucket *buckets, __u32 j, struct ft_conn *c, __u32 *meta)
+/* Slot j as ft_ct_read() reads it, its meta word in *meta. */
+static int ft_slot_read(const struct ft_bucket *buckets, __u32 j, struct ft_ct *c, __u32 *meta)
 {
-	const __u32 *mp = ft_meta_at(buckets, j);
+	int r = ft_ct_read(&buckets[j / FT_SLOTS], j % FT_SLOTS, c);
 
-	for (int i = 0; i < FT_READ_TRIES; i++) {
-		__u32 m = __atomic_load_n(mp, __ATOMIC_ACQUIRE);
-
-		if (!FT_META_TAG(m))
-			return 0;
-		memcpy(c, ft_slot_at(buckets, j), sizeof(*c));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(mp, __ATOMIC_RELAXED) == m) {
-			*meta = m;
-			return 1;
-		}
-	}
-	return -EAGAIN;
+	*meta = r == 1 ? c->meta : 0;
+	return r;
 }
 
 /*
@@ -261,7 +244,7 @@ static int ft_slot_read(const struct ft_bucket *buckets, __u32 j, struct ft_conn
  * same tag and reuse sequence. 1, or 0 for a slot recycled, freed or
  * changing too fast to read.
  */
-static int ft_slot_same(const struct ft_scan *s, __u32 j, struct ft_conn *c)
+static int ft_slot_same(const struct ft_scan *s, __u32 j, struct ft_ct *c)
 {
 	__u32 m;
 
@@ -276,7 +259,7 @@ static int ft_slot_same(const struct ft_scan *s, __u32 j, struct ft_conn *c)
  */
 static int ft_entry_has_key(const struct ft_scan *s, __u32 idx, const struct ft_key *k)
 {
-	struct ft_conn c;
+	struct ft_ct c;
 
 	for (__u32 j = s->flows[idx].slot; j != FT_NO_SLOT; j = s->next[j])
 		if (ft_slot_same(s, j, &c))
@@ -542,13 +525,13 @@ static void ft_scan_reap(struct ft_scan *s)
 	s->nr_dying = 0;
 }
 
-static __u64 ft_conn_created(const struct ft_conn *c)
+static __u64 ft_conn_created(const struct ft_ct *c)
 {
-	return c->dir[c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0].first_ns;
+	return c->first_ns;
 }
 
 /* Who holds a slot: meta less its timeout class, and there the creation tick's low 8 bits. */
-static __u32 ft_ident(__u32 meta, const struct ft_conn *c)
+static __u32 ft_ident(__u32 meta, const struct ft_ct *c)
 {
 	return FT_META_ID(meta) | ((__u32)(ft_conn_created(c) >> FT_TICK_SHIFT) & 0xff) << 8;
 }
@@ -560,7 +543,7 @@ static __u32 ft_ident(__u32 meta, const struct ft_conn *c)
  * apart: one put there a multiple of 256 reuses later, in a tick a
  * multiple of 256 ms apart, with a key of the same tag).
  */
-static int ft_shadow_same(const struct ft_shadow *sh, __u32 meta, const struct ft_conn *c)
+static int ft_shadow_same(const struct ft_shadow *sh, __u32 meta, const struct ft_ct *c)
 {
 	if (sh->flow == FT_NO_FLOW || sh->id != ft_ident(meta, c))
 		return 0;
@@ -580,7 +563,7 @@ static void ft_shadow_release(struct ft_scan *s, struct ft_shadow *sh)
 
 /* A connection new to this slot: its counters so far are all delta. */
 static int ft_shadow_attach(struct ft_scan *s, struct ft_shadow *sh, __u32 meta,
-			    const struct ft_conn *c)
+			    const struct ft_ct *c)
 {
 	__u32 idx, j = sh - s->shadow;
 
@@ -618,7 +601,7 @@ static void ft_flow_begin(struct ft_scan *s, struct ft_entry *f)
  * deltas, so each slot adds its share and a flow needs no second pass:
  * rate = decay * rate + alpha * (sum of deltas) * 1000 / dt.
  */
-static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struct ft_conn *c)
+static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struct ft_ct *c)
 {
 	struct ft_entry *f = &s->flows[sh->flow];
 	double w;
@@ -644,7 +627,7 @@ static void ft_flow_account(struct ft_scan *s, struct ft_shadow *sh, const struc
 static void ft_scan_slot(struct ft_scan *s, const struct ft_bucket *buckets, __u32 j,
 			 struct ft_shadow *sh)
 {
-	struct ft_conn c;
+	struct ft_ct c;
 	__u32 m;
 	int r = ft_slot_read(buckets, j, &c, &m);
 
@@ -688,8 +671,10 @@ static void ft_scan_prefetch(const struct ft_scan *s, const struct ft_bucket *bu
 	slot = ft_slot_at(buckets, j + FT_AHEAD);
 	sh = &s->shadow[j + FT_AHEAD];
 	m = __atomic_load_n(ft_meta_at(buckets, j + FT_AHEAD), __ATOMIC_RELAXED);
-	if (FT_META_TAG(m))
-		__builtin_prefetch(&slot->dir);
+	if (FT_META_TAG(m)) {
+		__builtin_prefetch(&slot->dir[0]);
+		__builtin_prefetch(&slot->dir[1]);
+	}
 	if (sh->flow != FT_NO_FLOW)
 		ft_prefetch_flow(&s->flows[sh->flow]);
 	if (FT_META_TAG(m) && (sh->flow == FT_NO_FLOW || FT_META_ID(sh->id) != FT_META_ID(m)))
@@ -810,13 +795,13 @@ static int ft_views_room(struct ft_views *v)
 	return 0;
 }
 
-static __u64 ft_conn_last(const struct ft_conn *c)
+static __u64 ft_conn_last(const struct ft_ct *c)
 {
 	return c->dir[0].last_ns > c->dir[1].last_ns ? c->dir[0].last_ns : c->dir[1].last_ns;
 }
 
 /* What a slot that still holds the flow's connection tells; the latest seen wins. */
-static void ft_view_add(struct ft_flow *f, const struct ft_conn *c, int first)
+static void ft_view_add(struct ft_flow *f, const struct ft_ct *c, int first)
 {
 	__u32 created = ft_conn_created(c) >> FT_TICK_SHIFT;
 	__u64 last = ft_conn_last(c);
@@ -832,7 +817,8 @@ static void ft_view_add(struct ft_flow *f, const struct ft_conn *c, int first)
 	f->hw = c->hw;
 	f->flags = c->flags;
 	f->redirect_ifindex = c->redirect_ifindex;
-	memcpy(f->in_ifindex, c->in_ifindex, sizeof(f->in_ifindex));
+	f->in_ifindex[0] = c->dir[0].in_ifindex;
+	f->in_ifindex[1] = c->dir[1].in_ifindex;
 }
 
 /*
@@ -854,14 +840,15 @@ static void ft_read_prefetch(const struct ft_scan *s, size_t id)
 		return;
 	__builtin_prefetch(ft_meta_at(s->table, j));
 	__builtin_prefetch(ft_slot_at(s->table, j));
-	__builtin_prefetch(&ft_slot_at(s->table, j)->dir);
+	__builtin_prefetch(&ft_slot_at(s->table, j)->dir[0]);
+	__builtin_prefetch(&ft_slot_at(s->table, j)->dir[1]);
 	__builtin_prefetch(&s->shadow[j]);
 }
 
 int ft_scan_read(const struct ft_scan *s, size_t id, struct ft_flow *f)
 {
 	const struct ft_entry *e;
-	struct ft_conn c;
+	struct ft_ct c;
 	int live = 0;
 
 	if (id >= s->flows_used)

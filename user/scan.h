@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Scanning the connection table every interval: per-slot deltas, flows
- * merged by key over the CPU parts, and per-direction rates.
+ * merged by key, and per-direction rates.
  *
  * A scanner reads the whole mmapped table without a system call per entry.
  * It keeps one shadow entry per slot (the slot's identity and the counters
- * read last time) and one flow entry per key, so a connection that appears in
- * several CPU parts (asymmetric RSS) is one flow. Flows persist from one
- * scan to the next while some slot holds their key; the others leave.
+ * read last time) and one flow entry per key, so the connections one key
+ * has over time (a new one after a timeout, in another slot) are one flow,
+ * and so would two entries two CPUs made for one key at once if the bucket
+ * lock timed out. Flows persist from one scan to the next while some slot
+ * holds their key; the others leave.
  */
 #ifndef FT_SCAN_H
 #define FT_SCAN_H

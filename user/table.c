@@ -65,18 +65,66 @@ void ft_table_close(struct ft_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int ft_table_for_each(const struct ft_table *t,
-		      int (*fn)(const struct ft_conn *c, __u32 bucket, void *arg), void *arg)
-{
-	for (__u32 b = 0; b < t->nr_buckets; b++) {
-		const struct ft_bucket *bk = &t->buckets[b];
+#define FT_READ_TRIES 8
 
+void ft_ct_from(const struct ft_conn *s, __u32 meta, struct ft_ct *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->key = s->key;
+	c->first_ns = s->first_ns;
+	c->meta = meta;
+	c->redirect_ifindex = s->redirect_ifindex;
+	c->rule_gen = s->rule_gen;
+	c->state = ft_class_state(FT_META_CLASS(meta));
+	c->verdict = s->verdict;
+	c->hw = s->hw;
+	c->flags = s->flags;
+	memcpy(c->tcp_flags, s->tcp_flags, sizeof(c->tcp_flags));
+	for (int d = 0; d < 2; d++) {
+		const struct ft_dir *in = &s->dir[d];
+		struct ft_ct_dir *out = &c->dir[d];
+
+		out->packets = in->packets + in->shared_packets;
+		out->bytes = in->bytes + in->shared_bytes;
+		out->last_ns = in->last_ns > in->shared_last_ns ? in->last_ns : in->shared_last_ns;
+		out->shared_packets = in->shared_packets;
+		out->in_ifindex = in->in_ifindex;
+		out->owner_cpu = (int)in->owner.cpu - 1;
+	}
+}
+
+int ft_ct_read(const struct ft_bucket *b, int i, struct ft_ct *c)
+{
+	const __u32 *mp = &b->meta[i];
+	struct ft_conn s;
+
+	for (int t = 0; t < FT_READ_TRIES; t++) {
+		__u32 m = __atomic_load_n(mp, __ATOMIC_ACQUIRE);
+
+		if (!FT_META_TAG(m))
+			return 0;
+		memcpy(&s, &b->slot[i], sizeof(s));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(mp, __ATOMIC_RELAXED) == m) {
+			ft_ct_from(&s, m, c);
+			return 1;
+		}
+	}
+	return -EAGAIN;
+}
+
+int ft_table_for_each(const struct ft_table *t,
+		      int (*fn)(const struct ft_ct *c, __u32 bucket, void *arg), void *arg)
+{
+	struct ft_ct c;
+
+	for (__u32 b = 0; b < t->nr_buckets; b++) {
 		for (int i = 0; i < FT_SLOTS; i++) {
 			int r;
 
-			if (!FT_META_TAG(__atomic_load_n(&bk->meta[i], __ATOMIC_ACQUIRE)))
+			if (ft_ct_read(&t->buckets[b], i, &c) != 1)
 				continue;
-			r = fn(&bk->slot[i], b, arg);
+			r = fn(&c, b, arg);
 			if (r)
 				return r;
 		}

@@ -36,7 +36,8 @@
  * holding every slot's meta word and last_tick, then FT_SLOTS slots. A
  * search reads the index line and then only the slot whose tag matches;
  * picking a victim reads only the index lines. A slot is one connection
- * in two cache lines: key and state in the first, counters in the second.
+ * in three cache lines: the head (key, verdict, flags), then one line per
+ * direction, written per packet only by the CPU that owns the direction.
  */
 #define FT_SLOTS	    8
 #define FT_DEFAULT_CONNS    (1u << 20)
@@ -47,6 +48,15 @@
 
 /* ft_conn.last_tick counts coarse nanoseconds >> FT_TICK_SHIFT (~1.05 ms). */
 #define FT_TICK_SHIFT 20
+
+/*
+ * Ticks a CPU waits before it reuses a slot another CPU may still be
+ * writing (a tombstone), or past a timeout before it frees another CPU's
+ * stale entry; also how long a direction's owner must be idle, and then a
+ * pending owner must wait, before the direction moves to another CPU.
+ * Far longer than one BPF program runs with preemption off.
+ */
+#define FT_GRACE_TICKS 16
 
 /* Connection key, canonical: (addr[0], port[0]) sorts before (addr[1], port[1]). */
 struct ft_key {
@@ -62,12 +72,36 @@ enum ft_family {
 	FT_FAMILY_IPV6 = 6,
 };
 
-/* One direction: packets whose source is key.addr[d], key.port[d]. */
+/*
+ * Who counts a direction with plain stores. Changed only by
+ * compare-and-swap of the whole word; seq is the slot's reuse sequence
+ * when the connection was created, so a swap aimed at a connection that
+ * has since left the slot fails.
+ */
+struct ft_owner {
+	__u8 seq;
+	__u8 flags;  /* FT_OWN_* */
+	__u16 cpu;   /* the owning CPU + 1; 0: none yet. With FT_OWN_PENDING: the CPU taking over */
+	__u32 since; /* FT_OWN_PENDING: the tick the move began */
+};
+
+#define FT_OWN_PENDING (1u << 0) /* cpu takes the direction over FT_GRACE_TICKS after since */
+#define FT_OWN_SHARED  (1u << 1) /* a CPU other than the owner has counted here */
+
+/*
+ * One direction: packets whose source is key.addr[d], key.port[d]. Its
+ * packets are packets + shared_packets, its bytes likewise.
+ */
 struct ft_dir {
-	__u64 packets;
+	struct ft_owner owner;
+	__u64 packets; /* counted by the owner, plain stores */
 	__u64 bytes;
-	__u64 first_ns; /* bpf_ktime_get_coarse_ns() of the first packet, 0: none */
-	__u64 last_ns;
+	__u64 last_ns;	      /* the owner's last packet; bpf_ktime_get_coarse_ns() */
+	__u64 shared_packets; /* counted by other CPUs, atomic adds */
+	__u64 shared_bytes;
+	__u64 shared_last_ns;
+	__u16 in_ifindex; /* where it last arrived (ingress hooks); 0: unseen */
+	__u8 pad[6];
 };
 
 enum ft_state {
@@ -95,29 +129,37 @@ enum ft_verdict {
 #define FT_HW_NONE	0
 #define FT_HW_OFFLOADED 1
 
-/* One connection; its meta word and last_tick are in its bucket's index line. */
+/*
+ * One connection; its meta word (tag, state, reuse sequence) and last_tick
+ * are in its bucket's index line. The state is the meta word's.
+ */
 struct ft_conn {
-	/* First cache line: the key and what a state change reads. */
+	/* The head: written when the connection is created, then only on events. */
 	struct ft_key key;
+	/* The verdict word: one aligned 8-byte store, so readers never see half of it. */
 	__u32 redirect_ifindex;
-	__u16 rule_gen;	     /* ft_config.rule_gen, truncated, when the verdict was chosen */
-	__u16 in_ifindex[2]; /* where each direction last arrived (ingress hooks); 0: unseen */
-	__u8 state;	     /* enum ft_state */
-	__u8 verdict;	     /* enum ft_verdict */
-	__u8 hw;	     /* FT_HW_* */
-	__u8 flags;	     /* FT_CONN_* */
+	__u16 rule_gen; /* ft_config.rule_gen, truncated, when the verdict was chosen */
+	__u8 verdict;	/* enum ft_verdict */
+	__u8 pad0;
+	/* The seen word: bits only ever added, with an atomic OR. */
 	__u8 tcp_flags[2];
-	__u8 pad[8];
-	/* Second cache line: the counters. */
+	__u8 flags;	/* FT_CONN_* */
+	__u8 hw;	/* FT_HW_*: the controller's byte */
+	__u32 lock;	/* slot 0 only: the bucket's creation lock, the holder's CPU + 1 */
+	__u64 first_ns; /* the connection's first packet */
+	/* One line per direction. */
 	struct ft_dir dir[2];
 };
 
 /*
  * meta[i] packs what a search needs of slot i: the hash tag (bits 16-31,
- * never 0 in a live slot), the timeout class (bits 8-15) and a reuse
- * sequence (bits 0-7) that makes a remote compare-and-swap fail once the
- * slot was recycled. A slot is free when its tag is 0. last_tick[i] is in
- * FT_TICK_SHIFT units: the slot's age for timeouts and eviction.
+ * never 0 in a live slot), the class byte (bits 8-15) and a reuse sequence
+ * (bits 0-7) that makes a compare-and-swap fail once the slot was
+ * recycled. The class byte of a live slot is its timeout class (bits 8-11)
+ * and which sides sent a FIN (bits 12-13); of a slot with tag 0, free (0),
+ * claimed by a CPU writing it, or a tombstone. last_tick[i] is in
+ * FT_TICK_SHIFT units: the slot's age for timeouts and eviction, and a
+ * tombstone's since it became one.
  */
 struct ft_bucket {
 	__u32 meta[FT_SLOTS];
@@ -125,10 +167,14 @@ struct ft_bucket {
 	struct ft_conn slot[FT_SLOTS];
 };
 
-#define FT_META_TAG(m)		 ((m) >> 16)
-#define FT_META_CLASS(m)	 (((m) >> 8) & 0xff)
-#define FT_META_SEQ(m)		 ((m)&0xff)
-#define FT_META(tag, class, seq) (((tag) << 16) | ((class) << 8) | (seq))
+#define FT_META_TAG(m)	       ((m) >> 16)
+#define FT_META_CLS(m)	       (((m) >> 8) & 0xff)
+#define FT_META_CLASS(m)       (((m) >> 8) & 0x0f)
+#define FT_META_FINS(m)	       (((m) >> 12) & 0x03)
+#define FT_META_SEQ(m)	       ((m)&0xff)
+#define FT_META(tag, cls, seq) (((tag) << 16) | ((cls) << 8) | (seq))
+#define FT_CLASS_CLAIMED       14 /* tag 0: a CPU is writing a new connection here */
+#define FT_CLASS_TOMB	       15 /* tag 0: free FT_GRACE_TICKS after last_tick */
 
 /* Timeout classes: index into ft_timeouts. */
 enum ft_timeout_class {
@@ -145,6 +191,29 @@ enum ft_timeout_class {
 	FT_TO_MAX,
 };
 
+/* The state a live slot's timeout class stands for. */
+static inline __u8 ft_class_state(__u32 class)
+{
+	switch (class) {
+	case FT_TO_TCP_SYN_SENT:
+		return FT_STATE_SYN_SENT;
+	case FT_TO_TCP_CLOSING:
+		return FT_STATE_CLOSING;
+	case FT_TO_TCP_CLOSED:
+		return FT_STATE_CLOSED;
+	case FT_TO_UDP_NEW:
+	case FT_TO_ICMP_NEW:
+	case FT_TO_OTHER_NEW:
+		return FT_STATE_NEW;
+	case FT_TO_TCP_ESTABLISHED:
+	case FT_TO_UDP_ESTABLISHED:
+	case FT_TO_ICMP_ESTABLISHED:
+	case FT_TO_OTHER_ESTABLISHED:
+		return FT_STATE_ESTABLISHED;
+	}
+	return FT_STATE_NONE;
+}
+
 struct ft_timeouts {
 	__u32 secs[FT_TO_MAX];
 	__u32 pad[16 - FT_TO_MAX];
@@ -156,8 +225,8 @@ struct ft_timeouts {
  */
 struct ft_config {
 	__u64 seed[6]; /* hash key: NH over the key's words, then a final mix */
-	__u32 nr_cpus;
-	__u32 cpu_buckets; /* buckets owned by each CPU */
+	__u32 buckets; /* in ft_conns; 0: the config is not written yet */
+	__u32 pad0;
 	__u32 rule_count;
 	__u32 rule_gen;
 	__u32 zone_sweep_buckets; /* bound of the stale pass before a zone refusal */
@@ -228,7 +297,7 @@ enum ft_reclaim {
 
 enum ft_insert_fail {
 	FT_FAIL_ZONE_LIMIT = 0,
-	FT_FAIL_NO_CPU_PART, /* CPU id beyond the table's geometry */
+	FT_FAIL_BUSY, /* both buckets' free slots are tombstones or being written */
 	FT_FAIL_MAX,
 };
 
@@ -252,6 +321,10 @@ struct ft_stats {
 	__u64 insert_failed[FT_FAIL_MAX];
 	__u64 redirect_failed; /* redirect target missing from ft_tx_ports */
 	__u64 zone_sweeps;     /* bounded stale passes before a zone refusal */
+	__u64 foreign;	       /* packets counted by a CPU not owning their direction */
+	__u64 owner_moves;     /* directions taken over by another CPU */
+	__u64 create_races;    /* a new connection another CPU had just created */
+	__u64 lock_timeouts;   /* creations that went ahead without the bucket lock */
 };
 
 /*
@@ -273,11 +346,14 @@ struct ft_iface {
 };
 
 _Static_assert(sizeof(struct ft_key) == 40, "ft_key layout");
-_Static_assert(sizeof(struct ft_dir) == 32, "ft_dir layout");
-_Static_assert(sizeof(struct ft_conn) == 128, "a connection is two cache lines");
-_Static_assert(__builtin_offsetof(struct ft_conn, dir) == 64, "counters in the second line");
+_Static_assert(sizeof(struct ft_owner) == 8, "the owner word is swapped whole");
+_Static_assert(sizeof(struct ft_dir) == 64, "a direction is one cache line");
+_Static_assert(sizeof(struct ft_conn) == 192, "a connection is three cache lines");
+_Static_assert(__builtin_offsetof(struct ft_conn, redirect_ifindex) == 40, "the verdict word");
+_Static_assert(__builtin_offsetof(struct ft_conn, tcp_flags) == 48, "the seen word");
+_Static_assert(__builtin_offsetof(struct ft_conn, dir) == 64, "directions after the head");
 _Static_assert(__builtin_offsetof(struct ft_bucket, slot) == 64, "the index is one cache line");
-_Static_assert(sizeof(struct ft_bucket) == 64 + 128 * FT_SLOTS, "136 bytes per connection");
+_Static_assert(sizeof(struct ft_bucket) == 64 + 192 * FT_SLOTS, "200 bytes per connection");
 _Static_assert(sizeof(struct ft_timeouts) == 64, "ft_timeouts layout");
 _Static_assert(sizeof(struct ft_config) == 128, "ft_config layout");
 _Static_assert(sizeof(struct ft_zone) == 24, "ft_zone layout");
@@ -285,7 +361,7 @@ _Static_assert(sizeof(struct ft_rule) == 48, "ft_rule layout");
 _Static_assert(sizeof(struct ft_iface) == 24, "ft_iface layout");
 _Static_assert(sizeof(struct ft_stats) ==
 		       8 * (FT_HOOK_MAX + FT_VERDICT_MAX + FT_MAL_MAX + FT_NONIP_MAX + 2 +
-			    FT_EVICT_MAX + FT_RECLAIM_MAX + FT_FAIL_MAX + 2),
+			    FT_EVICT_MAX + FT_RECLAIM_MAX + FT_FAIL_MAX + 6),
 	       "ft_stats layout");
 
 #endif
