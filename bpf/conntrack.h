@@ -267,7 +267,8 @@ static __always_inline int ft_slot_settle(struct ft_bucket *b, __u32 i, __u32 se
 	if (ft_slot_mine(&b->slot[i], c->cpu))
 		return 1;
 	b->last_tick[i] = c->now_tick;
-	__atomic_exchange_n(&b->meta[i], FT_META(0, FT_CLASS_TOMB, seq), __ATOMIC_SEQ_CST);
+	/* A plain store: nobody swaps a claimed slot's meta word, and x86 keeps stores in order. */
+	*(volatile __u32 *)&b->meta[i] = FT_META(0, FT_CLASS_TOMB, seq);
 	return 0;
 }
 
@@ -521,8 +522,14 @@ static __always_inline void ft_slot_init(struct ft_bucket *b, __u32 i, __u32 tag
 	ft_dir_init(&s->dir[c->dir & 1], seq, c->cpu);
 	ft_dir_init(&s->dir[(c->dir & 1) ^ 1], seq, 0);
 	b->last_tick[i] = c->now_tick;
-	/* The tag last: a CPU that sees it sees everything above. */
-	__atomic_exchange_n(&b->meta[i], FT_META(tag, cls, seq), __ATOMIC_SEQ_CST);
+	/*
+	 * The tag last: a CPU that sees it sees everything above, since x86
+	 * keeps stores in order. A plain store, not an exchange: nobody else
+	 * writes a claimed slot's meta word, and a locked operation here would
+	 * wait for the slot's three lines to arrive instead of letting the next
+	 * packet's misses overlap them.
+	 */
+	*(volatile __u32 *)&b->meta[i] = FT_META(tag, cls, seq);
 }
 
 /* 1 when victim a should go before victim b: not established first, then the oldest. */
@@ -592,6 +599,12 @@ static __always_inline int ft_claim_victim(struct ft_bucket *b, struct ft_pick *
 	__u32 i = pk->victim & (FT_SLOTS - 1);
 	__u32 m = b->meta[i];
 
+	/*
+	 * Start the misses on the victim's direction lines now, with its head's:
+	 * ft_slot_settle reads them after the swap, which no load may pass.
+	 */
+	asm volatile("" ::"r"(*(volatile __u8 *)&b->slot[i].dir[0].owner.flags),
+		     "r"(*(volatile __u8 *)&b->slot[i].dir[1].owner.flags));
 	if (!FT_META_TAG(m) || !ft_slot_claim_live(b, i, m))
 		return 0;
 	st->evicted[pk->victim_est ? FT_EVICT_LRU : FT_EVICT_NOT_ESTABLISHED]++;
@@ -633,9 +646,8 @@ static __always_inline int ft_conn_slot(struct ft_pick *pk, const struct ft_ctx 
  * emptier of its two buckets, else in place of the worse of the two
  * buckets' victims. Returns its slot, with c->w, c->slot and c->meta set;
  * -1 when its zone refuses it (c->refused) or no slot can be had now.
- * A global function: the verifier checks it once, on its own.
  */
-__noinline int ft_create(struct ft_ctx *c)
+static __always_inline int ft_create(struct ft_ctx *c)
 {
 	__u32 zero = 0, seq = 0, w = 0;
 	struct ft_pick_pair *pp = bpf_map_lookup_elem(&ft_picks, &zero);
@@ -958,9 +970,9 @@ static __always_inline int ft_conn_lookup(struct ft_bucket *bk[2], const struct 
 /*
  * Finds the packet's live connection: 1 with c->w, c->slot and c->meta
  * set, 0 when it must be created (none, or it has just ended: stale, or a
- * SYN reopening a closed one). A global function: checked once.
+ * SYN reopening a closed one).
  */
-__noinline int ft_find(struct ft_ctx *c)
+static __always_inline int ft_find(struct ft_ctx *c)
 {
 	struct ft_bucket *bk[2], *b;
 	struct ft_vals v;
@@ -989,9 +1001,8 @@ __noinline int ft_find(struct ft_ctx *c)
  * Counts the packet in the connection ft_find or ft_create left in c: as
  * the direction's owner or in its shared counters. Returns 1 or 0 (which),
  * -1 when the slot changed hands under this CPU and nothing was counted.
- * A global function: checked once.
  */
-__noinline int ft_count(struct ft_ctx *c)
+static __always_inline int ft_count(struct ft_ctx *c)
 {
 	struct ft_bucket *b;
 	struct ft_vals v;
@@ -1054,7 +1065,7 @@ static __always_inline int ft_lock(struct ft_bucket *b0, const struct ft_ctx *c,
 static __always_inline void ft_unlock(struct ft_bucket *b0, int held)
 {
 	if (held)
-		__atomic_exchange_n(&b0->slot[0].lock, 0, __ATOMIC_SEQ_CST);
+		*(volatile __u32 *)&b0->slot[0].lock = 0; /* a release on x86 */
 }
 
 /* ft_find, then ft_count: the slot, -2 when it must be created, -1 when it could not count. */

@@ -35,7 +35,7 @@ struct ft_job {
 /*
  * The packet's job, per CPU rather than on the stack: the stack is 512
  * bytes for every frame of a call chain together (Debian 12's 6.1 rounds
- * each up to 32), and the full path's global functions need theirs. A
+ * each up to 32), and the full path inlined into ft_handle needs its own. A
  * CPU runs one of these programs at a time: XDP and TC run with bottom
  * halves disabled.
  */

@@ -71,10 +71,11 @@ static long ft_rule_try(__u32 i, void *arg)
 
 /*
  * Matches the rules against the connection's original direction and keeps
- * the verdict with the generation. A global function: its match state is
- * on its own frame, not on the stack the creation path already uses.
+ * the verdict with the generation. Inlined into ft_handle, like the
+ * tracker: a call costs a return thunk on CPUs that mitigate SRSO, and
+ * every new connection makes this one (BENCHMARKS.md).
  */
-__noinline int ft_choose_verdict(struct ft_conn *s, __u32 rule_count, __u32 rule_gen)
+static __always_inline int ft_choose_verdict(struct ft_conn *s, __u32 rule_count, __u32 rule_gen)
 {
 	struct ft_rule_match m = {
 		.count = rule_count,
