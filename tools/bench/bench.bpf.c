@@ -62,10 +62,24 @@ struct bench_conn {
 	struct bench_dir dir[2];
 };
 
+/* What flowtier keeps per flow direction: packets, bytes, last seen. */
+struct bench_count {
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_ns;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__type(key, struct bench_tuple);
 	__type(value, __u64);
+	__uint(max_entries, BENCH_TABLE_ENTRIES);
+} percpu_bare SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, struct bench_tuple);
+	__type(value, struct bench_count);
 	__uint(max_entries, BENCH_TABLE_ENTRIES);
 } percpu_counts SEC(".maps");
 
@@ -76,10 +90,21 @@ struct {
 	__uint(max_entries, BENCH_TABLE_ENTRIES);
 } lru_conns SEC(".maps");
 
+/* The same for two CPUs at once: any CPU may count either direction, atomically. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct bench_tuple);
+	__type(value, struct bench_conn);
+	__uint(max_entries, BENCH_TABLE_ENTRIES);
+} lru_ct_conns SEC(".maps");
+
 /*
- * Rewrites the source of the runner's Ethernet/IPv4/UDP packet (no IP
- * options) into the next flow of the sequence, then runs the program
- * under test. The IP checksum is left stale: nothing here checks it.
+ * Rewrites the runner's Ethernet/IPv4/UDP packet (no IP options) into the
+ * next flow of the sequence, then runs the program under test: the source
+ * of an original packet (from BENCH_SRC_NET), the destination of a reply
+ * (from BENCH_DST_ADDR), so that two CPUs running the two packets carry
+ * the two directions of the same flows. The IP checksum is left stale:
+ * nothing here checks it.
  */
 SEC("xdp")
 int bench_driver(struct xdp_md *ctx)
@@ -97,8 +122,13 @@ int bench_driver(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	idx = ((__u32)*n * BENCH_STRIDE) & flow_mask;
 	*n += 1;
-	ip->saddr = bpf_htonl(BENCH_SRC_NET + (idx >> 16));
-	udp->source = bpf_htons(idx & 0xffff);
+	if (ip->saddr == bpf_htonl(BENCH_DST_ADDR)) {
+		ip->daddr = bpf_htonl(BENCH_SRC_NET + (idx >> 16));
+		udp->dest = bpf_htons(idx & 0xffff);
+	} else {
+		ip->saddr = bpf_htonl(BENCH_SRC_NET + (idx >> 16));
+		udp->source = bpf_htons(idx & 0xffff);
+	}
 	bpf_tail_call(ctx, &under_test, 0);
 	return XDP_ABORTED; /* the runner checks for XDP_PASS */
 }
@@ -136,20 +166,47 @@ static __always_inline int bench_parse(struct xdp_md *ctx, struct bench_tuple *t
 	return end - data;
 }
 
-/* One counter per flow and direction in a PERCPU_HASH. */
+/* The floor: one bare packet counter per flow and direction in a PERCPU_HASH. */
 SEC("xdp")
-int bench_percpu_hash(struct xdp_md *ctx)
+int bench_percpu_bare(struct xdp_md *ctx)
 {
 	struct bench_tuple t = {};
 	__u64 one = 1, *v;
 
 	if (bench_parse(ctx, &t) < 0)
 		return XDP_PASS;
-	v = bpf_map_lookup_elem(&percpu_counts, &t);
+	v = bpf_map_lookup_elem(&percpu_bare, &t);
 	if (v)
 		*v += 1;
 	else
-		bpf_map_update_elem(&percpu_counts, &t, &one, BPF_NOEXIST);
+		bpf_map_update_elem(&percpu_bare, &t, &one, BPF_NOEXIST);
+	return XDP_PASS;
+}
+
+/* Packets, bytes and last seen per flow and direction in a PERCPU_HASH: flowtier's work. */
+SEC("xdp")
+int bench_percpu_hash(struct xdp_md *ctx)
+{
+	struct bench_count fresh = { .packets = 1 };
+	struct bench_tuple t = {};
+	struct bench_count *v;
+	__u64 now;
+	int len;
+
+	len = bench_parse(ctx, &t);
+	if (len < 0)
+		return XDP_PASS;
+	now = bpf_ktime_get_coarse_ns();
+	v = bpf_map_lookup_elem(&percpu_counts, &t);
+	if (v) {
+		v->packets++;
+		v->bytes += len;
+		v->last_ns = now;
+		return XDP_PASS;
+	}
+	fresh.bytes = len;
+	fresh.last_ns = now;
+	bpf_map_update_elem(&percpu_counts, &t, &fresh, BPF_NOEXIST);
 	return XDP_PASS;
 }
 
@@ -207,6 +264,90 @@ int bench_lru_hash(struct xdp_md *ctx)
 	d->first_ns = now;
 	d->last_ns = now;
 	bpf_map_update_elem(&lru_conns, &t, &fresh, BPF_NOEXIST);
+	return XDP_PASS;
+}
+
+/*
+ * What Cilium does: an LRU_HASH connection table with a canonical key and
+ * atomic per-direction counters, so that any CPU may count either
+ * direction of any connection.
+ */
+SEC("xdp")
+int bench_lru_ct(struct xdp_md *ctx)
+{
+	struct bench_conn fresh = {};
+	struct bench_tuple t = {};
+	struct bench_conn *c;
+	struct bench_dir *d;
+	int len, side;
+	__u64 now;
+
+	len = bench_parse_conn(ctx, &t, &side);
+	if (len < 0)
+		return XDP_PASS;
+	now = bpf_ktime_get_coarse_ns();
+	c = bpf_map_lookup_elem(&lru_ct_conns, &t);
+	if (c) {
+		d = &c->dir[side];
+		__sync_fetch_and_add(&d->packets, 1);
+		__sync_fetch_and_add(&d->bytes, len);
+		if (!d->first_ns)
+			d->first_ns = now;
+		d->last_ns = now;
+		return XDP_PASS;
+	}
+	d = &fresh.dir[side];
+	d->packets = 1;
+	d->bytes = len;
+	d->first_ns = now;
+	d->last_ns = now;
+	bpf_map_update_elem(&lru_ct_conns, &t, &fresh, BPF_NOEXIST);
+	return XDP_PASS;
+}
+
+struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx, struct bpf_sock_tuple *tuple, __u32 tuple__sz,
+				  struct bpf_ct_opts *opts, __u32 opts__sz) __ksym;
+struct nf_conn *bpf_xdp_ct_alloc(struct xdp_md *ctx, struct bpf_sock_tuple *tuple, __u32 tuple__sz,
+				 struct bpf_ct_opts *opts, __u32 opts__sz) __ksym;
+struct nf_conn *bpf_ct_insert_entry(struct nf_conn *nfct) __ksym;
+void bpf_ct_set_timeout(struct nf_conn *nfct, __u32 timeout) __ksym;
+void bpf_ct_release(struct nf_conn *nfct) __ksym;
+
+/* Milliseconds a kernel conntrack entry of the benchmark lives: past one run, not the next. */
+#define BENCH_CT_TIMEOUT_MS 60000
+
+/*
+ * The kernel's own conntrack, through its XDP kfuncs: a lookup, or an
+ * allocation and insertion on a miss, then the reference released. It
+ * keeps no counters of its own here: that is the kernel stack's job.
+ */
+SEC("xdp")
+int bench_kernel_ct(struct xdp_md *ctx)
+{
+	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = BENCH_PROTO_UDP };
+	struct bpf_sock_tuple tup = {};
+	struct bench_tuple t = {};
+	struct nf_conn *ct;
+
+	if (bench_parse(ctx, &t) < 0 || t.proto != BENCH_PROTO_UDP)
+		return XDP_PASS;
+	tup.ipv4.saddr = t.saddr;
+	tup.ipv4.daddr = t.daddr;
+	tup.ipv4.sport = t.sport;
+	tup.ipv4.dport = t.dport;
+	ct = bpf_xdp_ct_lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
+	if (ct) {
+		bpf_ct_release(ct);
+		return XDP_PASS;
+	}
+	opts.error = 0;
+	ct = bpf_xdp_ct_alloc(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
+	if (!ct)
+		return XDP_PASS;
+	bpf_ct_set_timeout(ct, BENCH_CT_TIMEOUT_MS);
+	ct = bpf_ct_insert_entry(ct);
+	if (ct)
+		bpf_ct_release(ct);
 	return XDP_PASS;
 }
 

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * ft-bench: nanoseconds per packet through BPF_PROG_TEST_RUN for
- * flowtier's ft_xdp and the baselines of bench.bpf.c, in three scenarios.
- * Figures drift between runs, so the targets are checked on ratios taken
- * within this one run. It only prints: a missed target is not an error.
+ * flowtier's ft_xdp and the baselines of bench.bpf.c, in five scenarios:
+ * three on one CPU, two with both CPUs sending at once (CPU 0 each flow's
+ * original direction, CPU 1 its replies). Figures drift between runs, so
+ * the targets are checked on ratios taken within this one run. It only
+ * prints: a missed target is not an error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,31 +31,50 @@
 #include "flowtier.skel.h"
 #include "log.h"
 
-/* Every test run happens here, so flowtier only ever uses this CPU's part. */
+/* One-CPU scenarios run here; two-CPU ones send replies from BENCH_CPU + 1 too. */
 #define BENCH_CPU	 0
 #define BENCH_PKT_LEN	 64
 #define BENCH_MAX_ROUNDS 15
+
+/* The kernel's conntrack, sized for 1M flows: 4M entries at most, in 1M buckets. */
+#define BENCH_CT_MAX	   4194304u
+#define BENCH_CT_HASHSIZE  1048576u
+#define BENCH_CT_MAX_PATH  "/proc/sys/net/netfilter/nf_conntrack_max"
+#define BENCH_CT_HASH_PATH "/sys/module/nf_conntrack/parameters/hashsize"
 
 struct scenario {
 	const char *name;
 	const char *label;
 	__u32 flows;	       /* a power of two: the driver masks the packet count */
+	int cpus;	       /* 1, or 2: both CPUs at once, one direction each */
 	enum bench_target ref; /* the baseline the target is set against */
 	double target;	       /* flowtier / ref must not exceed this */
 };
 
 static const struct scenario scenarios[] = {
-	{ "hot", "16 hot flows", 16, BENCH_PERCPU_HASH, 0.8 },
-	{ "1m", "1M flows, 1M table", 1u << 20, BENCH_LRU_HASH, 0.6 },
-	{ "churn", "4M flows, 1M table", 1u << 22, BENCH_LRU_HASH, 0.4 },
+	{ "hot", "16 hot flows", 16, 1, BENCH_PERCPU_HASH, 0.8 },
+	{ "1m", "1M flows, 1M table", 1u << 20, 1, BENCH_LRU_HASH, 0.6 },
+	{ "churn", "4M flows, 1M table", 1u << 22, 1, BENCH_LRU_HASH, 0.4 },
+	{ "hot2", "16 hot flows, 2 CPUs", 16, 2, BENCH_LRU_CT, 0.35 },
+	{ "1m2", "1M flows, 2 CPUs", 1u << 20, 2, BENCH_LRU_CT, 0.9 },
 };
+
+/* The programs each kind of scenario measures, the floor first. */
+static const enum bench_target one_cpu[] = { BENCH_EMPTY, BENCH_PERCPU_BARE, BENCH_PERCPU_HASH,
+					     BENCH_LRU_HASH, BENCH_FLOWTIER };
+static const enum bench_target two_cpus[] = { BENCH_EMPTY, BENCH_LRU_CT, BENCH_KERNEL_CT,
+					      BENCH_FLOWTIER };
+static const enum bench_target probes[] = { BENCH_PROBE_DIRECT, BENCH_PROBE_2WAY };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
 static const char *const target_names[BENCH_NR_TARGETS] = {
 	[BENCH_EMPTY] = "empty",
+	[BENCH_PERCPU_BARE] = "percpu_bare",
 	[BENCH_PERCPU_HASH] = "percpu_hash",
 	[BENCH_LRU_HASH] = "lru_hash",
+	[BENCH_LRU_CT] = "lru_ct",
+	[BENCH_KERNEL_CT] = "kernel_ct",
 	[BENCH_FLOWTIER] = "flowtier",
 	[BENCH_PROBE_DIRECT] = "probe_direct",
 	[BENCH_PROBE_2WAY] = "probe_2way",
@@ -61,8 +84,8 @@ struct bench_opts {
 	__u32 packets;	  /* timed packets per measurement */
 	__u32 rounds;	  /* measurements per program; the median is kept */
 	const char *only; /* one scenario by name, or NULL */
-	__u32 cpu_conns;  /* flowtier's connections per CPU part */
-	int probes;	  /* -p: measure the probes too */
+	__u32 conns;	  /* flowtier's table */
+	int probes;	  /* -p: measure the probes too (one-CPU scenarios) */
 };
 
 /* One scenario's programs and tables, loaded fresh for it. */
@@ -78,14 +101,18 @@ struct result {
 	double created; /* flowtier's new connections per timed packet */
 	double evicted; /* flowtier's evictions per timed packet */
 	double floor;	/* BPF_PROG_TEST_RUN with the empty program, no driver */
+	double packets; /* timed packets per program, over all CPUs */
+	double xcpu; /* flowtier's packets counted by a CPU not owning their direction, per packet
+		      */
 };
 
-static unsigned char packet[BENCH_PKT_LEN];
+/* The original direction's packet, and the reply's. */
+static unsigned char packet[2][BENCH_PKT_LEN];
 
 /* Ethernet/IPv4/UDP, 64 bytes, flow 0; the driver rewrites the source. */
 static void bench_build_packet(void)
 {
-	struct ethhdr *eth = (struct ethhdr *)packet;
+	struct ethhdr *eth = (struct ethhdr *)packet[0];
 	struct iphdr *ip = (struct iphdr *)(eth + 1);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
 
@@ -97,23 +124,32 @@ static void bench_build_packet(void)
 	ip->ihl = 5;
 	ip->ttl = 64;
 	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons(sizeof(packet) - sizeof(*eth));
+	ip->tot_len = htons(sizeof(packet[0]) - sizeof(*eth));
 	ip->saddr = htonl(BENCH_SRC_NET);
 	ip->daddr = htonl(BENCH_DST_ADDR);
 	udp->dest = htons(BENCH_DST_PORT);
-	udp->len = htons(sizeof(packet) - sizeof(*eth) - sizeof(*ip));
+	udp->len = htons(sizeof(packet[0]) - sizeof(*eth) - sizeof(*ip));
+	/* The reply: addresses and ports the other way; the driver rewrites its destination. */
+	memcpy(packet[1], packet[0], sizeof(packet[0]));
+	eth = (struct ethhdr *)packet[1];
+	ip = (struct iphdr *)(eth + 1);
+	udp = (struct udphdr *)(ip + 1);
+	ip->saddr = htonl(BENCH_DST_ADDR);
+	ip->daddr = htonl(BENCH_SRC_NET);
+	udp->source = htons(BENCH_DST_PORT);
+	udp->dest = 0;
 }
 
-static int bench_pin_cpu(void)
+static int bench_pin_cpu(int cpu)
 {
 	cpu_set_t set;
 	int err;
 
 	CPU_ZERO(&set);
-	CPU_SET(BENCH_CPU, &set);
+	CPU_SET(cpu, &set);
 	err = sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 	if (err)
-		pr_err("cannot pin to CPU %d: %s\n", BENCH_CPU, strerror(-err));
+		pr_err("cannot pin to CPU %d: %s\n", cpu, strerror(-err));
 	return err;
 }
 
@@ -132,9 +168,9 @@ static double thread_cpu_ns(void)
  * time instead: like the kernel's figure it leaves out time spent
  * preempted, and the system call's own cost vanishes over millions of runs.
  */
-static int bench_test_run(int fd, __u32 repeat, double *ns)
+static int bench_test_run(int fd, int dir, __u32 repeat, double *ns)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = packet, .data_size_in = sizeof(packet),
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = packet[dir], .data_size_in = sizeof(packet[0]),
 		    .repeat = repeat);
 	double start;
 	int err;
@@ -164,7 +200,7 @@ static void bench_env_close(struct bench_env *env)
 
 static int bench_env_open(struct bench_env *env, __u32 flows, const struct bench_opts *o)
 {
-	struct ft_dp_opts ft = { .cpu_conns = o->cpu_conns };
+	struct ft_dp_opts ft = { .conns = o->conns };
 	int err;
 
 	memset(env, 0, sizeof(*env));
@@ -185,14 +221,16 @@ static int bench_env_open(struct bench_env *env, __u32 flows, const struct bench
 		pr_err("cannot load the benchmark's BPF object: %s\n", strerror(-err));
 		goto out;
 	}
-	/* Only BENCH_CPU's part is used: all packets arrive there. */
 	err = ft_dp_open(&env->dp, &ft);
 	if (err)
 		goto out;
 	env->driver_fd = bpf_program__fd(env->skel->progs.bench_driver);
 	env->fds[BENCH_EMPTY] = bpf_program__fd(env->skel->progs.bench_empty);
+	env->fds[BENCH_PERCPU_BARE] = bpf_program__fd(env->skel->progs.bench_percpu_bare);
 	env->fds[BENCH_PERCPU_HASH] = bpf_program__fd(env->skel->progs.bench_percpu_hash);
 	env->fds[BENCH_LRU_HASH] = bpf_program__fd(env->skel->progs.bench_lru_hash);
+	env->fds[BENCH_LRU_CT] = bpf_program__fd(env->skel->progs.bench_lru_ct);
+	env->fds[BENCH_KERNEL_CT] = bpf_program__fd(env->skel->progs.bench_kernel_ct);
 	env->fds[BENCH_FLOWTIER] = bpf_program__fd(env->dp.skel->progs.ft_xdp);
 	env->fds[BENCH_PROBE_DIRECT] = bpf_program__fd(env->skel->progs.bench_probe_direct);
 	env->fds[BENCH_PROBE_2WAY] = bpf_program__fd(env->skel->progs.bench_probe_2way);
@@ -202,8 +240,8 @@ out:
 	return err;
 }
 
-/* Sends `count` packets of target t's flow sequence through t. */
-static int bench_send(struct bench_env *env, enum bench_target t, __u32 count, double *ns)
+/* Makes t the program the driver tail-calls. */
+static int bench_install(struct bench_env *env, enum bench_target t)
 {
 	int map = bpf_map__fd(env->skel->maps.under_test);
 	__u32 slot = 0;
@@ -211,12 +249,87 @@ static int bench_send(struct bench_env *env, enum bench_target t, __u32 count, d
 
 	env->skel->bss->target = t;
 	err = bpf_map_update_elem(map, &slot, &env->fds[t], BPF_ANY) ? -errno : 0;
-	if (err) {
+	if (err)
 		pr_err("cannot install %s for the tail call: %s\n", target_names[t],
 		       strerror(-err));
+	return err;
+}
+
+/* Sends `count` packets of target t's flow sequence through t, on this CPU. */
+static int bench_send(struct bench_env *env, enum bench_target t, __u32 count, double *ns)
+{
+	int err = bench_install(env, t);
+
+	return err ? err : bench_test_run(env->driver_fd, 0, count, ns);
+}
+
+/* One CPU's half of a two-CPU measurement. */
+struct bench_half {
+	int fd;
+	int cpu;
+	int dir; /* 0: originals, 1: replies */
+	__u32 count;
+	double ns;
+	int err;
+	pthread_barrier_t *start;
+};
+
+static void *bench_half_run(void *arg)
+{
+	struct bench_half *h = arg;
+
+	h->err = bench_pin_cpu(h->cpu);
+	pthread_barrier_wait(h->start);
+	if (!h->err)
+		h->err = bench_test_run(h->fd, h->dir, h->count, &h->ns);
+	return NULL;
+}
+
+/*
+ * Both CPUs at once: BENCH_CPU sends `count` originals, the next CPU as
+ * many replies, of the same flows in the same order. *ns is the mean of
+ * the two CPUs' time per packet.
+ */
+static int bench_send2(struct bench_env *env, enum bench_target t, __u32 count, double *ns)
+{
+	struct bench_half h[2];
+	pthread_barrier_t start;
+	pthread_t th[2];
+	int err = bench_install(env, t);
+
+	if (err)
 		return err;
+	pthread_barrier_init(&start, NULL, 2);
+	for (int i = 0; i < 2; i++) {
+		h[i] = (struct bench_half){ .fd = env->driver_fd,
+					    .cpu = BENCH_CPU + i,
+					    .dir = i,
+					    .count = count,
+					    .start = &start };
+		if (pthread_create(&th[i], NULL, bench_half_run, &h[i]))
+			return -errno;
 	}
-	return bench_test_run(env->driver_fd, count, ns);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	*ns = (h[0].ns + h[1].ns) / 2;
+	return h[0].err ? h[0].err : h[1].err;
+}
+
+/* One pass over every flow, each direction on its CPU in turn, before anything is timed. */
+static int bench_warm(struct bench_env *env, enum bench_target t, const struct scenario *sc)
+{
+	double ns;
+	int err = bench_send(env, t, sc->flows, &ns);
+
+	if (err || sc->cpus == 1)
+		return err;
+	err = bench_pin_cpu(BENCH_CPU + 1);
+	if (!err)
+		err = bench_test_run(env->driver_fd, 1, sc->flows, &ns);
+	if (!bench_pin_cpu(BENCH_CPU) && err)
+		return err;
+	return err;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -232,7 +345,7 @@ static double median(double *v, __u32 n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int bench_ft_stats(struct bench_env *env, __u64 *created, __u64 *evicted)
+static int bench_ft_stats(struct bench_env *env, __u64 *created, __u64 *evicted, __u64 *foreign)
 {
 	struct ft_stats st;
 	int err;
@@ -243,28 +356,41 @@ static int bench_ft_stats(struct bench_env *env, __u64 *created, __u64 *evicted)
 		return err;
 	}
 	*created = st.created;
+	*foreign = st.foreign;
 	*evicted = 0;
 	for (int i = 0; i < FT_EVICT_MAX; i++)
 		*evicted += st.evicted[i];
 	return 0;
 }
 
-/* The programs this run measures: the probes only with -p. */
-static int bench_nr_targets(const struct bench_opts *o)
+/* The programs a scenario measures: n of them in *t, the probes with -p. */
+static int bench_targets(const struct scenario *sc, const struct bench_opts *o,
+			 enum bench_target t[BENCH_NR_TARGETS])
 {
-	return o->probes ? BENCH_NR_TARGETS : BENCH_NR_MEASURED;
+	const enum bench_target *src = sc->cpus == 2 ? two_cpus : one_cpu;
+	int n = sc->cpus == 2 ? (int)(sizeof(two_cpus) / sizeof(two_cpus[0]))
+			      : (int)(sizeof(one_cpu) / sizeof(one_cpu[0]));
+
+	memcpy(t, src, n * sizeof(*t));
+	if (o->probes && sc->cpus == 1) {
+		memcpy(t + n, probes, sizeof(probes));
+		n += sizeof(probes) / sizeof(probes[0]);
+	}
+	return n;
 }
 
 /* One measurement of every program, and of BPF_PROG_TEST_RUN alone. */
-static int bench_round(struct bench_env *env, const struct bench_opts *o, __u32 r,
-		       double ns[][BENCH_MAX_ROUNDS], double *floor)
+static int bench_round(struct bench_env *env, const struct scenario *sc, const struct bench_opts *o,
+		       __u32 r, double ns[][BENCH_MAX_ROUNDS], double *floor)
 {
-	int err = 0;
+	enum bench_target t[BENCH_NR_TARGETS];
+	int n = bench_targets(sc, o, t), err = 0;
 
-	for (int t = 0; !err && t < bench_nr_targets(o); t++)
-		err = bench_send(env, t, o->packets, &ns[t][r]);
+	for (int i = 0; !err && i < n; i++)
+		err = sc->cpus == 2 ? bench_send2(env, t[i], o->packets, &ns[t[i]][r])
+				    : bench_send(env, t[i], o->packets, &ns[t[i]][r]);
 	if (!err)
-		err = bench_test_run(env->fds[BENCH_EMPTY], o->packets, &floor[r]);
+		err = bench_test_run(env->fds[BENCH_EMPTY], 0, o->packets, &floor[r]);
 	return err;
 }
 
@@ -276,25 +402,28 @@ static int bench_round(struct bench_env *env, const struct bench_opts *o, __u32 
 static int bench_measure(struct bench_env *env, const struct scenario *sc,
 			 const struct bench_opts *o, struct result *res)
 {
-	double ns[BENCH_NR_TARGETS][BENCH_MAX_ROUNDS], floor[BENCH_MAX_ROUNDS], warm;
-	__u64 c0, e0, c1, e1;
-	int err = 0;
+	double ns[BENCH_NR_TARGETS][BENCH_MAX_ROUNDS], floor[BENCH_MAX_ROUNDS];
+	enum bench_target t[BENCH_NR_TARGETS];
+	int n = bench_targets(sc, o, t), err = 0;
+	__u64 c0, e0, f0, c1, e1, f1;
 
-	for (int t = 0; !err && t < bench_nr_targets(o); t++)
-		err = bench_send(env, t, sc->flows, &warm);
+	for (int i = 0; !err && i < n; i++)
+		err = bench_warm(env, t[i], sc);
 	if (!err)
-		err = bench_ft_stats(env, &c0, &e0);
+		err = bench_ft_stats(env, &c0, &e0, &f0);
 	for (__u32 r = 0; !err && r < o->rounds; r++)
-		err = bench_round(env, o, r, ns, floor);
+		err = bench_round(env, sc, o, r, ns, floor);
 	if (!err)
-		err = bench_ft_stats(env, &c1, &e1);
+		err = bench_ft_stats(env, &c1, &e1, &f1);
 	if (err)
 		return err;
-	for (int t = 0; t < bench_nr_targets(o); t++)
-		res->ns[t] = median(ns[t], o->rounds);
+	for (int i = 0; i < n; i++)
+		res->ns[t[i]] = median(ns[t[i]], o->rounds);
 	res->floor = median(floor, o->rounds);
-	res->created = (double)(c1 - c0) / ((double)o->packets * o->rounds);
-	res->evicted = (double)(e1 - e0) / ((double)o->packets * o->rounds);
+	res->packets = (double)o->packets * o->rounds * sc->cpus;
+	res->created = (double)(c1 - c0) / res->packets;
+	res->evicted = (double)(e1 - e0) / res->packets;
+	res->xcpu = (double)(f1 - f0) / res->packets;
 	return 0;
 }
 
@@ -314,58 +443,102 @@ static int bench_scenario(const struct scenario *sc, const struct bench_opts *o,
 
 static void print_header(const struct bench_opts *o)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	char how[64];
+	char how[96];
 
-	snprintf(how, sizeof(how), "benchmarking CPU %d", BENCH_CPU);
+	snprintf(how, sizeof(how), "benchmarking CPU %d, and CPUs %d and %d at once", BENCH_CPU,
+		 BENCH_CPU, BENCH_CPU + 1);
 	bench_print_machine(how);
-	printf("Tables: flowtier: %u connections in CPU %d's part (cpu_conns), all packets\n"
-	       "        arrive on that CPU; %d x %u = %llu connections in total.\n"
-	       "        percpu_hash, lru_hash: %u entries.\n",
-	       o->cpu_conns, BENCH_CPU, ncpus, o->cpu_conns,
-	       (unsigned long long)ncpus * o->cpu_conns, BENCH_TABLE_ENTRIES);
-	if (o->cpu_conns != BENCH_TABLE_ENTRIES)
+	printf("Tables: flowtier: %u connections, shared by every CPU; percpu_bare, percpu_hash,\n"
+	       "        lru_hash, lru_ct: %u entries; kernel_ct: the kernel's conntrack\n"
+	       "        (nf_conntrack_max %u, hashsize %u) in a network namespace of its own.\n",
+	       o->conns, BENCH_TABLE_ENTRIES, BENCH_CT_MAX, BENCH_CT_HASHSIZE);
+	if (o->conns != BENCH_TABLE_ENTRIES)
 		printf("        (-c: not the sizing the targets are stated for)\n");
 	printf("Figures: ns/packet for 64-byte IPv4/UDP packets; median of %u runs of %u packets\n"
-	       "        per program, after one warm-up pass over all flows. Every program runs\n"
-	       "        behind the driver (flow rewrite + tail call): `empty` is driver + empty\n"
-	       "        program, the floor, and it is included in every figure and ratio.\n\n",
-	       o->rounds, o->packets);
+	       "        per program (per CPU with two), after one warm-up pass over all flows.\n"
+	       "        Every program runs behind the driver (flow rewrite + tail call): `empty`\n"
+	       "        is driver + empty program, the floor, and it is included in every figure\n"
+	       "        and ratio. Two CPUs: CPU %d sends each flow's original direction while\n"
+	       "        CPU %d sends its replies; the figure is the two CPUs' mean.\n\n",
+	       o->rounds, o->packets, BENCH_CPU, BENCH_CPU + 1);
 }
 
-static void print_row(const struct scenario *sc, const struct result *r)
+static void print_verdict(const struct scenario *sc, const struct result *r, char *buf, size_t n)
 {
-	double vs_percpu = r->ns[BENCH_FLOWTIER] / r->ns[BENCH_PERCPU_HASH];
-	double vs_lru = r->ns[BENCH_FLOWTIER] / r->ns[BENCH_LRU_HASH];
-	double ratio = sc->ref == BENCH_LRU_HASH ? vs_lru : vs_percpu;
+	double ratio = r->ns[BENCH_FLOWTIER] / r->ns[sc->ref];
 	int met = ratio <= sc->target;
-	char verdict[64];
 
-	snprintf(verdict, sizeof(verdict), "%s (%.2f %s %.1f x %s)", met ? "yes" : "no", ratio,
-		 met ? "<=" : ">", sc->target, target_names[sc->ref]);
-	printf("| %-18s | %6.1f | %11.1f | %8.1f | %8.1f | %15.2f | %12.2f | %s |\n", sc->label,
-	       r->ns[BENCH_EMPTY], r->ns[BENCH_PERCPU_HASH], r->ns[BENCH_LRU_HASH],
-	       r->ns[BENCH_FLOWTIER], vs_percpu, vs_lru, verdict);
+	snprintf(buf, n, "%s (%.2f %s %.2f x %s)", met ? "yes" : "no", ratio, met ? "<=" : ">",
+		 sc->target, target_names[sc->ref]);
+}
+
+static void print_one_cpu(const struct result *res, const int *ran)
+{
+	char verdict[80];
+
+	printf("One CPU:\n\n");
+	printf("| %-20s | %6s | %11s | %11s | %8s | %8s | %12s | %12s | %12s | %s |\n", "scenario",
+	       "empty", "percpu_bare", "percpu_hash", "lru_hash", "flowtier", "x percpu_bare",
+	       "x percpu_hash", "x lru_hash", "target met?");
+	printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "----------------------",
+	       "-------:", "------------:", "------------:", "---------:", "---------:",
+	       "-------------:", "-------------:", "-------------:", "---");
+	for (__u32 i = 0; i < NR_SCENARIOS; i++) {
+		const struct scenario *sc = &scenarios[i];
+		const double *ns = res[i].ns;
+
+		if (!ran[i] || sc->cpus != 1)
+			continue;
+		print_verdict(sc, &res[i], verdict, sizeof(verdict));
+		printf("| %-20s | %6.1f | %11.1f | %11.1f | %8.1f | %8.1f | %12.2f | %12.2f | "
+		       "%12.2f | %s |\n",
+		       sc->label, ns[BENCH_EMPTY], ns[BENCH_PERCPU_BARE], ns[BENCH_PERCPU_HASH],
+		       ns[BENCH_LRU_HASH], ns[BENCH_FLOWTIER],
+		       ns[BENCH_FLOWTIER] / ns[BENCH_PERCPU_BARE],
+		       ns[BENCH_FLOWTIER] / ns[BENCH_PERCPU_HASH],
+		       ns[BENCH_FLOWTIER] / ns[BENCH_LRU_HASH], verdict);
+	}
+}
+
+static void print_two_cpus(const struct result *res, const int *ran)
+{
+	char verdict[80];
+
+	printf("\nTwo CPUs at once:\n\n");
+	printf("| %-20s | %6s | %8s | %9s | %8s | %10s | %13s | %s |\n", "scenario", "empty",
+	       "lru_ct", "kernel_ct", "flowtier", "x lru_ct", "x kernel_ct", "target met?");
+	printf("|%s|%s|%s|%s|%s|%s|%s|%s|\n", "----------------------", "-------:", "---------:",
+	       "----------:", "---------:", "-----------:", "--------------:", "---");
+	for (__u32 i = 0; i < NR_SCENARIOS; i++) {
+		const struct scenario *sc = &scenarios[i];
+		const double *ns = res[i].ns;
+
+		if (!ran[i] || sc->cpus != 2)
+			continue;
+		print_verdict(sc, &res[i], verdict, sizeof(verdict));
+		printf("| %-20s | %6.1f | %8.1f | %9.1f | %8.1f | %10.2f | %13.2f | %s |\n",
+		       sc->label, ns[BENCH_EMPTY], ns[BENCH_LRU_CT], ns[BENCH_KERNEL_CT],
+		       ns[BENCH_FLOWTIER], ns[BENCH_FLOWTIER] / ns[BENCH_LRU_CT],
+		       ns[BENCH_FLOWTIER] / ns[BENCH_KERNEL_CT], verdict);
+	}
 }
 
 static void print_results(const struct result *res, const int *ran)
 {
-	printf("| %-18s | %6s | %11s | %8s | %8s | %15s | %12s | %s |\n", "scenario", "empty",
-	       "percpu_hash", "lru_hash", "flowtier", "flowtier/percpu", "flowtier/lru",
-	       "target met?");
-	printf("|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "-------:", "------------:",
-	       "---------:", "---------:", "----------------:", "-------------:", "---");
+	print_one_cpu(res, ran);
+	print_two_cpus(res, ran);
+	printf("\nPer scenario: BPF_PROG_TEST_RUN alone (empty program, no driver), and per timed\n"
+	       "packet flowtier's connections created and evicted, and its packets counted by a\n"
+	       "CPU that did not own their direction (atomic adds):\n");
 	for (__u32 i = 0; i < NR_SCENARIOS; i++) {
 		if (ran[i])
-			print_row(&scenarios[i], &res[i]);
+			printf("  %-20s  test_run %.1f ns; created %.3f, evicted %.3f, foreign "
+			       "%.3f\n",
+			       scenarios[i].label, res[i].floor, res[i].created, res[i].evicted,
+			       res[i].xcpu);
 	}
-	printf("\nPer scenario: BPF_PROG_TEST_RUN alone (empty program, no driver), and\n"
-	       "flowtier's connections created and evicted per timed packet:\n");
-	for (__u32 i = 0; i < NR_SCENARIOS; i++) {
-		if (ran[i])
-			printf("  %-18s  test_run %.1f ns; created %.3f, evicted %.3f\n",
-			       scenarios[i].label, res[i].floor, res[i].created, res[i].evicted);
-	}
+	printf("\nflowtier: %zu bytes per connection whether or not its directions share a CPU.\n",
+	       sizeof(struct ft_bucket) / FT_SLOTS);
 }
 
 /* -p: the probes beside flowtier, as ratios to lru_hash of the same run. */
@@ -373,16 +546,16 @@ static void print_probes(const struct result *res, const int *ran)
 {
 	printf("\nProbes (-p): the table's memory alone, no timeouts, states, zones, verdicts\n"
 	       "or statistics; ns/packet, and x lru_hash of the same run:\n\n");
-	printf("| %-18s | %16s | %16s | %16s |\n", "scenario", "probe_direct", "probe_2way",
+	printf("| %-20s | %16s | %16s | %16s |\n", "scenario", "probe_direct", "probe_2way",
 	       "flowtier");
-	printf("|%s|%s|%s|%s|\n", "--------------------", "-----------------:",
-	       "-----------------:", "-----------------:");
+	printf("|%s|%s|%s|%s|\n", "----------------------",
+	       "-----------------:", "-----------------:", "-----------------:");
 	for (__u32 i = 0; i < NR_SCENARIOS; i++) {
 		const double *ns = res[i].ns, lru = ns[BENCH_LRU_HASH];
 
-		if (!ran[i])
+		if (!ran[i] || scenarios[i].cpus != 1)
 			continue;
-		printf("| %-18s | %7.1f (%.2f x) | %7.1f (%.2f x) | %7.1f (%.2f x) |\n",
+		printf("| %-20s | %7.1f (%.2f x) | %7.1f (%.2f x) | %7.1f (%.2f x) |\n",
 		       scenarios[i].label, ns[BENCH_PROBE_DIRECT], ns[BENCH_PROBE_DIRECT] / lru,
 		       ns[BENCH_PROBE_2WAY], ns[BENCH_PROBE_2WAY] / lru, ns[BENCH_FLOWTIER],
 		       ns[BENCH_FLOWTIER] / lru);
@@ -401,12 +574,13 @@ static const struct scenario *find_scenario(const char *name)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-n packets] [-r rounds] [-s hot|1m|churn] [-c conns] [-p] [-v]\n"
+		"usage: %s [-n packets] [-r rounds] [-s hot|1m|churn|hot2|1m2] [-c conns] [-p] "
+		"[-v]\n"
 		"  -n  timed packets per measurement (default 4000000)\n"
 		"  -r  measurements per program and scenario, median kept (default 3, max %d)\n"
 		"  -s  run one scenario only\n"
-		"  -c  flowtier's connections per CPU part (default %u; for diagnosis)\n"
-		"  -p  also the probes: the table's memory alone (for diagnosis)\n"
+		"  -c  flowtier's connections (default %u; for diagnosis)\n"
+		"  -p  also the probes, on one CPU: the table's memory alone (for diagnosis)\n"
 		"  -v  debug output, libbpf's included\n",
 		prog, BENCH_MAX_ROUNDS, BENCH_TABLE_ENTRIES);
 }
@@ -427,7 +601,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			o->only = optarg;
 			break;
 		case 'c':
-			o->cpu_conns = strtoul(optarg, NULL, 0);
+			o->conns = strtoul(optarg, NULL, 0);
 			break;
 		case 'p':
 			o->probes = 1;
@@ -441,11 +615,82 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		}
 	}
 	if ((o->only && !find_scenario(o->only)) || !o->packets || !o->rounds ||
-	    o->rounds > BENCH_MAX_ROUNDS || !o->cpu_conns) {
+	    o->rounds > BENCH_MAX_ROUNDS || !o->conns) {
 		usage(argv[0]);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* What bench_ct_enter() changed, to be put back. */
+struct bench_ct_env {
+	char max[32];
+	char hashsize[32];
+	int netns; /* the network namespace the benchmark started in */
+};
+
+static int bench_read(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	int ok = f && fgets(buf, n, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		pr_err("cannot read %s: %s\n", path, strerror(errno));
+	return ok ? 0 : -1;
+}
+
+static int bench_write(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fputs(val, f) >= 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	if (!ok)
+		pr_err("cannot write %s to %s: %s\n", val, path, strerror(errno));
+	return ok ? 0 : -1;
+}
+
+/*
+ * Sizes the kernel's conntrack for kernel_ct (the limit is the host's, set
+ * from its first namespace) and moves the benchmark into a network
+ * namespace of its own, so that its million conntrack entries are nobody
+ * else's and go with it.
+ */
+static int bench_ct_enter(struct bench_ct_env *e)
+{
+	char v[32];
+
+	e->netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (e->netns < 0 || bench_read(BENCH_CT_MAX_PATH, e->max, sizeof(e->max)) ||
+	    bench_read(BENCH_CT_HASH_PATH, e->hashsize, sizeof(e->hashsize)))
+		return -1;
+	snprintf(v, sizeof(v), "%u\n", BENCH_CT_MAX);
+	if (bench_write(BENCH_CT_MAX_PATH, v))
+		return -1;
+	snprintf(v, sizeof(v), "%u\n", BENCH_CT_HASHSIZE);
+	if (bench_write(BENCH_CT_HASH_PATH, v))
+		return -1;
+	if (unshare(CLONE_NEWNET)) {
+		pr_err("cannot enter a network namespace of its own: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void bench_ct_leave(struct bench_ct_env *e)
+{
+	if (e->netns < 0)
+		return;
+	if (setns(e->netns, CLONE_NEWNET))
+		pr_err("cannot go back to the first network namespace: %s\n", strerror(errno));
+	else if (e->max[0])
+		bench_write(BENCH_CT_MAX_PATH, e->max);
+	if (e->hashsize[0])
+		bench_write(BENCH_CT_HASH_PATH, e->hashsize);
+	close(e->netns);
 }
 
 int main(int argc, char **argv)
@@ -453,16 +698,20 @@ int main(int argc, char **argv)
 	struct bench_opts o = {
 		.packets = 4000000,
 		.rounds = 3,
-		.cpu_conns = BENCH_TABLE_ENTRIES,
+		.conns = BENCH_TABLE_ENTRIES,
 	};
+	struct bench_ct_env ct = { .netns = -1 };
 	struct result res[NR_SCENARIOS] = {};
 	int ran[NR_SCENARIOS] = {};
 	int err;
 
 	ft_log_route_libbpf();
 	err = parse_args(argc, argv, &o);
+	if (err)
+		return 2;
+	err = bench_ct_enter(&ct);
 	if (!err)
-		err = bench_pin_cpu();
+		err = bench_pin_cpu(BENCH_CPU);
 	bench_build_packet();
 	for (__u32 i = 0; !err && i < NR_SCENARIOS; i++) {
 		if (o.only && strcmp(o.only, scenarios[i].name))
@@ -470,6 +719,7 @@ int main(int argc, char **argv)
 		err = bench_scenario(&scenarios[i], &o, &res[i]);
 		ran[i] = !err;
 	}
+	bench_ct_leave(&ct);
 	if (err)
 		return 1;
 	print_header(&o);

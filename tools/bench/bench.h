@@ -6,8 +6,11 @@
 /* The programs under test, in table order; also the driver's counter index. */
 enum bench_target {
 	BENCH_EMPTY = 0,
+	BENCH_PERCPU_BARE,
 	BENCH_PERCPU_HASH,
 	BENCH_LRU_HASH,
+	BENCH_LRU_CT,
+	BENCH_KERNEL_CT,
 	BENCH_FLOWTIER,
 	BENCH_NR_MEASURED, /* the programs the targets are about */
 	/* -p: what the table's memory costs without the work around it */

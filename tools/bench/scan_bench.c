@@ -29,9 +29,8 @@
 #include "machine.h"
 
 #define BENCH_CPU	   0
-#define BENCH_PARTS	   2	      /* CPU parts of the synthetic table */
-#define BENCH_SLOTS	   (1u << 20) /* the default table: 1M slots, 136 MiB */
-#define BENCH_DUP_EVERY	   16	      /* 1 slot in 16 of part 1 repeats a key of part 0 */
+#define BENCH_SLOTS	   (1u << 20) /* the default table: 1M slots, 200 MiB */
+#define BENCH_SHARED_EVERY 16	      /* 1 connection in 16 has replies counted on two CPUs */
 #define BENCH_HALF_LIFE	   3000
 #define BENCH_MAX_ROUNDS   101
 #define BENCH_BATCH	   8192 /* per bpf_map_lookup_batch call: the fastest of 1k to 256k */
@@ -124,24 +123,16 @@ static __u32 *bench_meta(struct bench_table *t, __u32 s)
 	return &t->buckets[s / FT_SLOTS].meta[s % FT_SLOTS];
 }
 
-/* As ft_slot_init: slot s's connection opened by `side` at now; meta last. */
-static void bench_open(struct bench_table *t, __u32 s, __u32 id, int side)
+/* As ft_slot_init: slot s's connection opened by side 0 at now; meta last. */
+static void bench_open(struct bench_table *t, __u32 s, __u32 id)
 {
 	struct ft_conn *c = bench_slot(t, s);
 	__u32 seq = FT_META_SEQ(*bench_meta(t, s)) + 1;
 
 	memset(c, 0, sizeof(*c));
 	c->key = key_of(id);
-	c->state = FT_STATE_NEW;
-	c->flags = side ? FT_CONN_ORIG_IS_1 : 0;
-	c->dir[side].first_ns = t->now_ms * 1000000;
+	c->first_ns = t->now_ms * 1000000;
 	*bench_meta(t, s) = FT_META(1u + id % 0xfffe, FT_TO_UDP_NEW, seq & 0xff);
-}
-
-/* The side a slot's connection counts: part 1's repeated keys see the replies. */
-static int bench_side(const struct ft_conn *c)
-{
-	return c->flags & FT_CONN_ORIG_IS_1 ? 1 : 0;
 }
 
 static __u32 bench_id(const struct ft_conn *c)
@@ -149,23 +140,37 @@ static __u32 bench_id(const struct ft_conn *c)
 	return c->key.addr[0][2] << 8 | c->key.addr[0][3] | (ntohs(c->key.port[0]) - 1024) << 16;
 }
 
-/*
- * A new connection in slot s: in part 1, one slot in BENCH_DUP_EVERY holds
- * the key of its twin in part 0, as asymmetric RSS leaves the replies of a
- * connection on another CPU; any other gets key id.
- */
+/* A new connection in slot s, key id. */
 static void bench_place(struct bench_table *t, __u32 s, __u32 id)
 {
-	__u32 half = t->nr_buckets * FT_SLOTS / BENCH_PARTS;
-	const struct ft_conn *twin = s >= half ? bench_slot(t, s - half) : NULL;
-
-	if (twin && s % BENCH_DUP_EVERY == 0 && FT_META_TAG(*bench_meta(t, s - half)))
-		bench_open(t, s, bench_id(twin), 1);
-	else
-		bench_open(t, s, id, 0);
+	bench_open(t, s, id);
 }
 
-/* Live slots spread evenly over both parts. */
+/*
+ * One interval of one connection: its requests on their owner, half as
+ * many replies on theirs and, for one connection in BENCH_SHARED_EVERY,
+ * one reply more on another CPU (a sender that moved), in the shared
+ * counters.
+ */
+static void bench_count(struct ft_conn *c, __u64 now_ns)
+{
+	__u32 id = bench_id(c);
+	__u64 n = rate_of(id), size = size_of(id);
+
+	c->dir[0].packets += n;
+	c->dir[0].bytes += n * size;
+	c->dir[0].last_ns = now_ns;
+	c->dir[1].packets += n / 2;
+	c->dir[1].bytes += n / 2 * 64;
+	c->dir[1].last_ns = now_ns;
+	if (id % BENCH_SHARED_EVERY == 0) {
+		c->dir[1].shared_packets++;
+		c->dir[1].shared_bytes += 64;
+		c->dir[1].shared_last_ns = now_ns;
+	}
+}
+
+/* Live slots spread evenly over the table. */
 static int bench_table_fill(struct bench_table *t, __u32 live)
 {
 	__u32 nr_slots = t->nr_buckets * FT_SLOTS;
@@ -199,15 +204,8 @@ static void bench_table_advance(struct bench_table *t, __u32 churn_pm)
 	}
 	for (__u32 b = 0; b < t->nr_buckets; b++) {
 		for (int i = 0; i < FT_SLOTS; i++) {
-			struct ft_conn *c = &t->buckets[b].slot[i];
-			int d = bench_side(c);
-			__u32 id = bench_id(c);
-
-			if (!FT_META_TAG(t->buckets[b].meta[i]))
-				continue;
-			c->dir[d].packets += rate_of(id);
-			c->dir[d].bytes += rate_of(id) * size_of(id);
-			c->dir[d].last_ns = t->now_ms * 1000000;
+			if (FT_META_TAG(t->buckets[b].meta[i]))
+				bench_count(&t->buckets[b].slot[i], t->now_ms * 1000000);
 		}
 	}
 }
@@ -395,12 +393,20 @@ out_top:
 	return err;
 }
 
-/* What a PERCPU_HASH of the same connections holds: one ft_dir per CPU. */
+/* A direction's counters, as a per-CPU map keeps them: packets, bytes, first and last seen. */
+struct bench_dir {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_ns;
+	__u64 last_ns;
+};
+
+/* What a PERCPU_HASH of the same connections holds: one bench_dir per CPU. */
 static int bench_hash_fill(int fd, __u32 n, int ncpus)
 {
-	size_t vsz = sizeof(struct ft_dir) * ncpus;
+	size_t vsz = sizeof(struct bench_dir) * ncpus;
 	struct ft_key *keys = calloc(BENCH_BATCH, sizeof(*keys));
-	struct ft_dir *vals = calloc(BENCH_BATCH, vsz);
+	struct bench_dir *vals = calloc(BENCH_BATCH, vsz);
 	int err = keys && vals ? 0 : -ENOMEM;
 
 	for (__u32 base = 0; !err && base < n; base += BENCH_BATCH) {
@@ -409,7 +415,8 @@ static int bench_hash_fill(int fd, __u32 n, int ncpus)
 		for (__u32 i = 0; i < count; i++) {
 			keys[i] = key_of(base + i);
 			for (int c = 0; c < ncpus; c++)
-				vals[(size_t)i * ncpus + c] = (struct ft_dir){ base + i, 64, 1, 2 };
+				vals[(size_t)i * ncpus + c] =
+					(struct bench_dir){ base + i, 64, 1, 2 };
 		}
 		err = bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno : 0;
 		if (err)
@@ -421,7 +428,7 @@ static int bench_hash_fill(int fd, __u32 n, int ncpus)
 }
 
 /* Reads every entry, as a controller built on the map would each interval. */
-static int bench_hash_read(int fd, __u32 n, int ncpus, struct ft_key *keys, struct ft_dir *vals,
+static int bench_hash_read(int fd, __u32 n, int ncpus, struct ft_key *keys, struct bench_dir *vals,
 			   double *ms)
 {
 	/* The batch position is opaque; a key's size holds any map's. */
@@ -460,13 +467,13 @@ static int bench_hash(__u32 n, double *ms)
 	int ncpus = libbpf_num_possible_cpus();
 	double t[BENCH_BATCH_ROUNDS];
 	struct ft_key *keys = NULL;
-	struct ft_dir *vals = NULL;
+	struct bench_dir *vals = NULL;
 	int fd, err;
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
 	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "bench_conns", sizeof(struct ft_key),
-			    sizeof(struct ft_dir), n, NULL);
+			    sizeof(struct bench_dir), n, NULL);
 	if (fd < 0) {
 		err = -errno;
 		pr_err("cannot create a PERCPU_HASH of %u entries: %s\n", n, strerror(-err));
@@ -507,12 +514,12 @@ static void print_results(const struct bench_opts *o, const struct scan_result *
 		snprintf(how, sizeof(how), "one thread pinned to CPU %d", BENCH_CPU);
 		bench_print_machine(how);
 	}
-	printf("Table: %u slots in %d CPU parts (%.0f MiB), %u live connections; one slot in %d\n"
-	       "       of part 1 holds a key of part 0 (asymmetric RSS): %zu flows. Each interval\n"
-	       "       every connection counts packets and %.1f%% of them are replaced by new\n"
-	       "       ones; timed after %u such intervals, which replaced every one twice.\n"
+	printf("Table: %u slots (%.0f MiB), %u live connections, %zu flows; one connection in\n"
+	       "       %d has replies counted on two CPUs. Each interval every connection counts\n"
+	       "       packets both ways and %.1f%% of them are replaced by new ones; timed after\n"
+	       "       %u such intervals, which replaced every one twice.\n"
 	       "       Scanner half-life %u ms; top-%u by pps each interval.\n\n",
-	       BENCH_SLOTS, BENCH_PARTS, table / MIB, big->live, BENCH_DUP_EVERY, big->flows,
+	       BENCH_SLOTS, table / MIB, big->live, big->flows, BENCH_SHARED_EVERY,
 	       o->churn_pm / 10.0, bench_warm_rounds(o), BENCH_HALF_LIFE, o->top);
 	printf("Scan + merge + rates + top-%u, per interval, median of %u (min %.1f, max %.1f):\n"
 	       "  %.1f ms wall, %.1f ms CPU (scan %.1f ms, top-%u %.1f ms)\n"
