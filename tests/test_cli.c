@@ -260,7 +260,7 @@ Test(cli, timeouts_are_listed_and_set_at_run_time)
 			    dir),
 		     2);
 	cr_assert(strstr(out, "error: bad value '2592001' for SECONDS: expected a whole number "
-			      "from 0 to 2592000"),
+			      "from 1 to 2592000"),
 		  "%s", out);
 }
 

@@ -39,12 +39,20 @@ static int ft_usage_error(const char *fmt, const char *what, const char *fix)
 
 static int ft_rule_opt(struct ft_set_opts *o, int opt, const char *arg)
 {
+	__u8 family;
+
 	switch (opt) {
 	case 'f':
 		if (strcmp(arg, "4") && strcmp(arg, "6"))
 			return ft_usage_error("bad value '%s' for --family", arg,
 					      "expected 4 or 6");
-		o->rule.family = arg[0] == '4' ? FT_FAMILY_IPV4 : FT_FAMILY_IPV6;
+		family = arg[0] == '4' ? FT_FAMILY_IPV4 : FT_FAMILY_IPV6;
+		/* A prefix given before it has set the family already: order must not matter. */
+		if (o->rule.family && o->rule.family != family)
+			return ft_usage_error(
+				"--family %s contradicts the rule's prefixes", arg,
+				"give prefixes of that family, or leave --family out");
+		o->rule.family = family;
 		return 0;
 	case 'P':
 		if (ft_proto_parse(arg, &o->rule.proto))
@@ -131,7 +139,7 @@ int do_timeout(int argc, char **argv)
 {
 	struct ft_timeouts to;
 	struct ft_set_opts o;
-	int class, err = ft_set_parse(argc, argv, &o);
+	int class, lock, err = ft_set_parse(argc, argv, &o);
 	__u64 secs;
 
 	if (err)
@@ -151,12 +159,18 @@ int do_timeout(int argc, char **argv)
 			o.args[1], o.args[2], ft_timeout_pairs);
 		return FT_EXIT_USAGE;
 	}
-	if (ft_parse_uint("SECONDS", o.args[3], 0, FT_MAX_TIMEOUT_SECS, &secs))
+	if (ft_parse_uint("SECONDS", o.args[3], FT_MIN_TIMEOUT_SECS, FT_MAX_TIMEOUT_SECS, &secs))
 		return FT_EXIT_USAGE;
-	if (ft_pinned_read(o.pin_dir, FT_MAP_TIMEOUTS, 0, &to))
+	lock = ft_pinned_lock(o.pin_dir, FT_MAP_TIMEOUTS);
+	if (lock < 0)
 		return 1;
-	to.secs[class] = secs;
-	return ft_pinned_write(o.pin_dir, FT_MAP_TIMEOUTS, 0, &to) ? 1 : 0;
+	err = ft_pinned_read(o.pin_dir, FT_MAP_TIMEOUTS, 0, &to);
+	if (!err) {
+		to.secs[class] = secs;
+		err = ft_pinned_write(o.pin_dir, FT_MAP_TIMEOUTS, 0, &to);
+	}
+	close(lock);
+	return err ? 1 : 0;
 }
 
 /* flowtier zone list | set-limit ZONE N */
@@ -320,6 +334,18 @@ static int ft_rule_change(struct ft_set_opts *o, struct ft_rules_fds *fds)
 	return err ? 1 : 0;
 }
 
+/* Two commands changing the rules at once would each store its own copy: one at a time. */
+static int ft_rule_change_locked(struct ft_set_opts *o, struct ft_rules_fds *fds)
+{
+	int lock = ft_pinned_lock(o->pin_dir, FT_MAP_RULES), err;
+
+	if (lock < 0)
+		return 1;
+	err = ft_rule_change(o, fds);
+	close(lock);
+	return err;
+}
+
 int do_rule(int argc, char **argv)
 {
 	static struct ft_rule rules[FT_MAX_RULES];
@@ -353,7 +379,7 @@ int do_rule(int argc, char **argv)
 		if (!err && o.json)
 			printf("]\n");
 	} else {
-		err = ft_rule_change(&o, &fds);
+		err = ft_rule_change_locked(&o, &fds);
 	}
 	ft_rules_close(&fds);
 	return err;

@@ -328,7 +328,7 @@ int ft_dp_write_config(const struct ft_datapath *dp, const struct ft_config *cfg
 int ft_dp_set_timeouts(const struct ft_datapath *dp, const struct ft_timeouts *to)
 {
 	for (int i = 0; i < FT_TO_MAX; i++) {
-		if (to->secs[i] > FT_MAX_TIMEOUT_SECS)
+		if (to->secs[i] < FT_MIN_TIMEOUT_SECS || to->secs[i] > FT_MAX_TIMEOUT_SECS)
 			return -ERANGE;
 	}
 	return ft_dp_update(dp->skel->maps.ft_timeouts, 0, to);

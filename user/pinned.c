@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -79,4 +82,38 @@ void *ft_pinned_mmap(const char *dir, const char *name, size_t len)
 		return NULL;
 	}
 	return p;
+}
+
+/* How long a settings writer waits for another one: changes take milliseconds. */
+#define FT_PINNED_LOCK_TRIES  500
+#define FT_PINNED_LOCK_NAP_NS 10000000L
+
+int ft_pinned_lock(const char *dir, const char *name)
+{
+	struct timespec nap = { .tv_nsec = FT_PINNED_LOCK_NAP_NS };
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		pr_err("cannot open %s: %s (is the datapath loaded? run 'flowtier load')\n", path,
+		       strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < FT_PINNED_LOCK_TRIES; i++) {
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			return fd;
+		if (errno != EWOULDBLOCK)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	pr_err("cannot lock %s: %s (another flowtier command is changing the settings of %s; "
+	       "try again)\n",
+	       path, errno == EWOULDBLOCK ? "held for 5 s" : strerror(errno), dir);
+	close(fd);
+	return -EBUSY;
 }

@@ -16,6 +16,13 @@ int ft_pinned_fd_of(const char *dir, const char *name, const char *owner);
 int ft_pinned_read(const char *dir, const char *name, __u32 key, void *val);
 int ft_pinned_write(const char *dir, const char *name, __u32 key, const void *val);
 
+/*
+ * Locks the pinned file dir/name (flock, exclusive) for a read-modify-write
+ * of settings, waiting up to 5 s for another writer. Returns the fd to
+ * close when done, or -errno after saying why.
+ */
+int ft_pinned_lock(const char *dir, const char *name);
+
 /* Maps an mmapable array map (len bytes) read-write; NULL on error. */
 void *ft_pinned_mmap(const char *dir, const char *name, size_t len);
 

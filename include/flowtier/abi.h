@@ -45,6 +45,8 @@
 #define FT_MAX_IFINDEX	    65536
 #define FT_MAX_RULES	    256
 #define FT_MAX_TIMEOUT_SECS (30u * 86400)
+/* A timeout of 0 would end every connection of its class on its next packet. */
+#define FT_MIN_TIMEOUT_SECS 1
 
 /* ft_conn.last_tick counts coarse nanoseconds >> FT_TICK_SHIFT (~1.05 ms). */
 #define FT_TICK_SHIFT 20
