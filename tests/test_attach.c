@@ -464,6 +464,86 @@ Test(attach, the_controller_answers_status_and_a_second_one_is_refused)
 	udp_flow(40003, 2);
 }
 
+/*
+ * SIGHUP, which would end the controller without a word, is logged and
+ * ignored; unload refuses while the controller holds the datapath and
+ * leaves every pin and program in place.
+ */
+Test(attach, sighup_is_ignored_and_unload_waits_for_the_controller_to_stop)
+{
+	char want[256];
+
+	start_controller("");
+	sh("kill -HUP $(cat %s) && sleep 0.3", pidfile);
+	sh(FT_BIN " status --socket %s", sock);
+	cr_assert(strstr(out, "controller: pid"), "still running after SIGHUP: %s", out);
+	sh("cat %s.log", pidfile);
+	cr_assert(strstr(out, "flowtier: info: SIGHUP: ignored: the controller has no reload; "
+			      "restart it to apply new settings\n"),
+		  "%s", out);
+
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " unload --pin-dir %s", in_a, pin), 2);
+	snprintf(want, sizeof(want),
+		 "flowtier: error: a flowtier controller is running on %s: stop it first (Ctrl-C "
+		 "or SIGTERM; it leaves the datapath attached), then unload\n",
+		 pin);
+	cr_assert_str_eq(out, want);
+	cr_assert_eq(ft_run(out, sizeof(out), "%s " FT_BIN " unload --pin-dir %s -i %s", in_a, pin,
+			    if_a),
+		     2);
+	cr_assert_str_eq(out, want, "unload -i too");
+	sh("ls %s | wc -l", pin);
+	cr_assert_str_eq(out, "13\n", "every pin is still there");
+	sh("ip -n %s link show dev %s", ns_a, if_a);
+	cr_assert(strstr(out, " name ft_xdp "), "still attached: %s", out);
+	sh(FT_BIN " status --socket %s", sock);
+
+	kill_controller(SIGTERM);
+	sh("%s " FT_BIN " unload --pin-dir %s", in_a, pin);
+	cr_assert_neq(access(pin, F_OK), 0, "unloaded once the controller stopped");
+}
+
+/* A TCP socket listening on addr:port in namespace ns. */
+static int tcp_listener(const char *ns, const char *addr, __u16 port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int self = open("/proc/self/ns/net", O_RDONLY), nsfd, fd;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	nsfd = open(path, O_RDONLY);
+	cr_assert(self >= 0 && nsfd >= 0);
+	cr_assert_eq(setns(nsfd, CLONE_NEWNET), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	cr_assert_eq(setns(self, CLONE_NEWNET), 0);
+	close(self);
+	close(nsfd);
+	return fd;
+}
+
+/* /metrics' port taken: the start is refused and leaves no pin, the offload manager's included. */
+Test(attach, a_start_refused_late_leaves_no_pin_behind)
+{
+	int fd;
+
+	sh("ip netns exec %s ip link set lo up", ns_a);
+	fd = tcp_listener(ns_a, "127.0.0.1", 19469);
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    "%s " FT_BIN " run --conns 1024 --pin-dir %s -i %s --socket %s "
+			    "--metrics 127.0.0.1:19469",
+			    in_a, pin, if_a, sock),
+		     2, "%s", out);
+	cr_assert(strstr(out, "127.0.0.1:19469"), "the error names the address: %s", out);
+	cr_assert_neq(access(pin, F_OK), 0, "no pin dir, so no ft_hw_base either");
+	cr_assert_neq(access(sock, F_OK), 0, "no socket");
+	sh("ip -n %s link show dev %s", ns_a, if_a);
+	cr_assert(!strstr(out, "xdp"), "nothing attached: %s", out);
+	close(fd);
+}
+
 Test(attach, counters_and_connections_survive_kill_9_and_a_restart)
 {
 	char want[128];

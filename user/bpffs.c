@@ -44,21 +44,44 @@ static int ft_is_bpffs(const char *path)
 	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
 }
 
+/*
+ * bpffs is mounted at its usual place when the system has not done it; a
+ * mount anywhere else would hide whatever the folder held.
+ */
+static int ft_bpffs_mount_default(const char *parent)
+{
+	if (strcmp(parent, FT_BPFFS_ROOT) &&
+	    strncmp(parent, FT_BPFFS_ROOT "/", strlen(FT_BPFFS_ROOT "/")))
+		return 0;
+	if (ft_is_bpffs(FT_BPFFS_ROOT))
+		return 0;
+	if (mount("bpf", FT_BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		pr_err("cannot mount bpffs on " FT_BPFFS_ROOT ": %s (run as root, or mount it with "
+		       "'mount -t bpf bpf " FT_BPFFS_ROOT "')\n",
+		       strerror(errno));
+		return -errno;
+	}
+	pr_info("mounted bpffs on " FT_BPFFS_ROOT "\n");
+	return 0;
+}
+
 int ft_bpffs_prepare(const char *dir)
 {
 	char parent[PATH_MAX];
+	int err;
 
 	if (snprintf(parent, sizeof(parent), "%s", dir) >= (int)sizeof(parent))
 		return -ENAMETOOLONG;
 	dirname(parent);
+	err = ft_bpffs_mount_default(parent);
+	if (err)
+		return err;
 	if (!ft_is_bpffs(parent)) {
-		if (mount("bpf", parent, "bpf", 0, "mode=0700")) {
-			pr_err("cannot mount bpffs on %s: %s (run as root, or mount it with "
-			       "'mount -t bpf bpf %s')\n",
-			       parent, strerror(errno), parent);
-			return -errno;
-		}
-		pr_info("mounted bpffs on %s\n", parent);
+		pr_err("cannot pin under %s: %s is not on bpffs (give --pin-dir a folder inside "
+		       "a bpffs mount, such as " FT_PIN_DIR ", or mount one with "
+		       "'mount -t bpf bpf %s')\n",
+		       dir, parent, parent);
+		return -EINVAL;
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		pr_err("cannot create %s: %s\n", dir, strerror(errno));

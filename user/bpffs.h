@@ -3,7 +3,14 @@
 #ifndef FT_BPFFS_H
 #define FT_BPFFS_H
 
-/* Mounts bpffs on the parent of dir when needed and creates dir (0700). */
+/* Where bpffs is mounted when the system has not mounted it: nowhere else. */
+#define FT_BPFFS_ROOT "/sys/fs/bpf"
+
+/*
+ * Creates dir (0700) in a folder on bpffs, mounting bpffs at FT_BPFFS_ROOT
+ * first when dir is under it and it is missing there. -EINVAL, said, when
+ * the folder is not on bpffs.
+ */
 int ft_bpffs_prepare(const char *dir);
 
 /* Removes flowtier's pins from dir, then dir; -ENOENT when nothing was pinned. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "cmd_status.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "hw_base.h"
 #include "log.h"
 #include "rank.h"
 
@@ -62,6 +64,7 @@ static int ft_daemon_signals(struct ft_daemon *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP); /* by default it would end the controller without a word */
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -74,10 +77,15 @@ static int ft_daemon_on_signal(void *arg, int fd, short revents)
 	struct signalfd_siginfo si;
 
 	(void)revents;
-	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		pr_info("%s: leaving the datapath attached and exiting\n", strsignal(si.ssi_signo));
-		d->loop.stop = 1;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGHUP) {
+		pr_info("SIGHUP: ignored: the controller has no reload; restart it to apply "
+			"new settings\n");
+		return 0;
 	}
+	pr_info("%s: leaving the datapath attached and exiting\n", strsignal(si.ssi_signo));
+	d->loop.stop = 1;
 	return 0;
 }
 
@@ -296,10 +304,30 @@ static int ft_daemon_loop_setup(struct ft_daemon *d)
 	return err;
 }
 
+/* 1 when the pin dir holds the offload manager's ft_hw_base (hw_base.h). */
+static int ft_daemon_has_base(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, FT_MAP_HW_BASE);
+	return access(path, F_OK) == 0;
+}
+
+/* A refused start takes away the ft_hw_base it pinned, and keeps one it found. */
+static void ft_daemon_unpin_new_base(const char *dir, int had_base)
+{
+	char path[PATH_MAX];
+
+	if (had_base || !ft_daemon_has_base(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, FT_MAP_HW_BASE);
+	unlink(path);
+}
+
 /* The control socket opens before anything is attached: a refusal leaves nothing behind. */
 int ft_daemon_open(struct ft_daemon *d, const struct ft_daemon_opts *o)
 {
-	int err;
+	int err, had_base = ft_daemon_has_base(o->dp.pin_dir);
 
 	memset(d, 0, sizeof(*d));
 	d->o = *o;
@@ -322,6 +350,7 @@ int ft_daemon_open(struct ft_daemon *d, const struct ft_daemon_opts *o)
 		err = ft_daemon_datapath(d);
 	if (err) {
 		ft_daemon_close(d);
+		ft_daemon_unpin_new_base(o->dp.pin_dir, had_base);
 		rmdir(o->dp.pin_dir); /* only when empty: the start made it for nothing */
 	}
 	return err;

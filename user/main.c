@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Command dispatch: flowtier COMMAND [OPTIONS]. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -279,8 +281,9 @@ static int do_load(int argc, char **argv)
 		return FT_EXIT_USAGE;
 	if (ft_privileges_check("flowtier load"))
 		return FT_EXIT_USAGE;
-	if (ft_bpffs_prepare(o.pin_dir))
-		return 1;
+	err = ft_bpffs_prepare(o.pin_dir);
+	if (err)
+		return ft_attach_exit_status(err);
 	o.dp.pin_dir = o.pin_dir;
 	if (ft_dp_open(&dp, &o.dp))
 		return 1;
@@ -411,26 +414,58 @@ static int ft_unload_detach(const struct ft_cmd_opts *o)
 	return access(path, F_OK) ? 0 : ft_detach_everything(o->pin_dir, o->att.force);
 }
 
+/* Detaches, then removes the pins unless other interfaces still use them. */
+static int ft_unload_pins(const struct ft_cmd_opts *o)
+{
+	int err = ft_unload_detach(o);
+
+	if (err)
+		return ft_attach_exit_status(err);
+	if (o->nifaces && ft_attach_list(o->pin_dir, NULL, 0) > 0)
+		return 0; /* other interfaces still use the maps */
+	err = ft_bpffs_remove(o->pin_dir);
+	if (err == -ENOENT) {
+		pr_err("nothing of flowtier's is pinned in %s\n", o->pin_dir);
+		return 1;
+	}
+	return err ? 1 : 0;
+}
+
+/*
+ * A running controller holds its pin dir's lock (user/daemon.c); unloading
+ * under it would leave it serving a datapath that is gone. Held through
+ * the unload, the lock also keeps a controller from starting midway.
+ * Returns the lock's fd, -1 when there is no pin dir, or -EALREADY, said.
+ */
+static int ft_unload_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || !flock(fd, LOCK_EX | LOCK_NB))
+		return fd < 0 ? -1 : fd;
+	close(fd);
+	pr_err("a flowtier controller is running on %s: stop it first (Ctrl-C or SIGTERM; it "
+	       "leaves the datapath attached), then unload\n",
+	       dir);
+	return -EALREADY;
+}
+
 static int do_unload(int argc, char **argv)
 {
 	struct ft_cmd_opts o = {};
-	int err;
+	int err, lock;
 
 	if (parse_opts(argc, argv, &o))
 		return FT_EXIT_USAGE;
 	if (ft_privileges_check("flowtier unload"))
 		return FT_EXIT_USAGE;
-	err = ft_unload_detach(&o);
-	if (err)
-		return ft_attach_exit_status(err);
-	if (o.nifaces && ft_attach_list(o.pin_dir, NULL, 0) > 0)
-		return 0; /* other interfaces still use the maps */
-	err = ft_bpffs_remove(o.pin_dir);
-	if (err == -ENOENT) {
-		pr_err("nothing of flowtier's is pinned in %s\n", o.pin_dir);
-		return 1;
-	}
-	return err ? 1 : 0;
+	lock = ft_unload_lock(o.pin_dir);
+	if (lock == -EALREADY)
+		return FT_EXIT_USAGE;
+	err = ft_unload_pins(&o);
+	if (lock >= 0)
+		close(lock);
+	return err;
 }
 
 int main(int argc, char **argv)
