@@ -71,9 +71,10 @@ static void teardown(void)
 	/* Only the controller this test started, by its pid. */
 	ft_run(buf, sizeof(buf), "test -s %s && kill -9 $(cat %s); sleep 0.1", pidfile, pidfile);
 	ft_run(buf, sizeof(buf), "%s " FT_BIN " unload --pin-dir %s", in_a, pin);
+	ft_run(buf, sizeof(buf), "%s " FT_BIN " unload --pin-dir %s-b", in_a, pin);
 	ft_run(buf, sizeof(buf), "ip netns del %s; ip netns del %s", ns_a, ns_b);
-	ft_run(buf, sizeof(buf), "rm -rf %s; rm -f %s %s %s %s.log", pin, sock, cfg, pidfile,
-	       pidfile);
+	ft_run(buf, sizeof(buf), "rm -rf %s %s-b; rm -f %s %s %s %s.log", pin, pin, sock, cfg,
+	       pidfile, pidfile);
 }
 
 TestSuite(attach, .init = setup, .fini = teardown, .timeout = 60);
@@ -621,6 +622,53 @@ Test(attach, the_example_config_serves_run_load_and_unload)
 	sh("%s ip link show dev %s", in_a, if_a);
 	cr_assert_null(strstr(out, "xdp"), "%s", out);
 	cr_assert_neq(access(pin, F_OK), 0, "unload -i of the last interface unpins");
+}
+
+/* The TC program on an interface, by direction: "ingress" or "egress". */
+static void tc_prog(const char *dir, char *name, size_t len)
+{
+	sh("ip netns exec %s tc filter show dev %s %s | grep -o 'id [0-9]* name [^ ]*' | head -1",
+	   ns_a, if_a, dir);
+	size_t n = strnlen(out, len - 1);
+
+	memcpy(name, out, n);
+	name[n] = '\0';
+}
+
+/*
+ * Pin dir B took the interface over with --force: unloading the stale pin
+ * dir A removes A's pins and leaves B's programs attached and counting.
+ */
+Test(attach, unload_of_a_stale_pin_dir_leaves_the_datapath_that_replaced_it)
+{
+	char in_b[160], eg_b[160], want[256];
+
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s -i %s", in_a, pin, if_a);
+	sh("%s " FT_BIN " load --conns 1024 --pin-dir %s-b -i %s --force", in_a, pin, if_a);
+	tc_prog("ingress", in_b, sizeof(in_b));
+	tc_prog("egress", eg_b, sizeof(eg_b));
+	cr_assert(strstr(in_b, " name ft_tc_ingress"), "%s", in_b);
+	sh("%s " FT_BIN " unload --pin-dir %s", in_a, pin);
+	snprintf(want, sizeof(want), "leaving TC ingress on '%s' as it is: program", if_a);
+	cr_assert(strstr(out, want), "%s", out);
+	cr_assert_neq(access(pin, F_OK), 0, "A's pins are gone");
+	tc_prog("ingress", want, sizeof(want));
+	cr_assert_str_eq(want, in_b, "B's ingress program stays");
+	tc_prog("egress", want, sizeof(want));
+	cr_assert_str_eq(want, eg_b, "B's egress program stays");
+	sh("%s ip link show dev %s", in_a, if_a);
+	cr_assert(strstr(out, " name ft_xdp "), "B's XDP stays: %s", out);
+	udp_send(40100, 3);
+	sh("%s " FT_BIN " flows --json --sort packets --sample 0.1 --pin-dir %s-b --socket "
+	   "/nonexistent",
+	   in_a, pin);
+	cr_assert(strstr(out,
+			 "\"sport\":40100,\"dport\":5353,\"proto\":\"udp\",\"zone\":0,"
+			 "\"state\":\"new\",\"verdict\":\"pass\",\"packets\":3,\"bytes\":129,"),
+		  "B counts every packet: %s", out);
+	sh("%s " FT_BIN " unload --pin-dir %s-b", in_a, pin);
+	sh("ip netns exec %s tc filter show dev %s ingress | wc -l", ns_a, if_a);
+	cr_assert_str_eq(out, "0\n");
 }
 
 Test(attach, a_driver_without_native_xdp_gets_generic_mode_with_a_warning)

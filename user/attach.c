@@ -414,14 +414,19 @@ static int ft_tc_detach_one(const char *ifname, __u32 ifindex, int which, struct
 {
 	enum bpf_tc_attach_point point = which == FT_P_TC_IN ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FT_TC_HANDLE, .priority = FT_TC_PRIO);
-	__u32 flag = which == FT_P_TC_IN ? FT_IF_TC_INGRESS : FT_IF_TC_EGRESS;
+	__u32 flag = which == FT_P_TC_IN ? FT_IF_TC_INGRESS : FT_IF_TC_EGRESS, cur;
 	struct bpf_tc_hook h;
 	int err;
 
 	if (!(rec->flags & flag))
 		return 0;
 	ft_tc_hook_of(&h, ifindex, point);
-	if (ft_tc_current(ifindex, point)) {
+	cur = ft_tc_current(ifindex, point);
+	/* Another pin dir's datapath may have replaced it (--force): that one stays. */
+	if (cur && cur != rec->tc_prog_id[which - FT_P_TC_IN]) {
+		pr_warn("leaving TC %s on '%s' as it is: program %u replaced flowtier's\n",
+			which == FT_P_TC_IN ? "ingress" : "egress", ifname, cur);
+	} else if (cur) {
 		err = bpf_tc_detach(&h, &o);
 		if (err && err != -ENOENT) {
 			pr_err("cannot detach %s from '%s': %s\n", ft_prog_names[which], ifname,
