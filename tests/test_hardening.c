@@ -145,3 +145,36 @@ Test(hardening, concurrent_rule_adds_lose_nothing)
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " rule list --pin-dir %s | wc -l", pin), 0);
 	cr_assert_str_eq(out, "41\n", "a header and 40 rules");
 }
+
+/* A folder given as --config is refused; a trailing comment is not part of the value. */
+Test(hardening, a_config_folder_is_refused_and_trailing_comments_are_cut)
+{
+	char conf[96], want[256];
+	FILE *f;
+
+	cr_assert_eq(ft_run(out, sizeof(out), "mkdir -p %s && chmod 700 %s", home, home), 0);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " check --config %s", home), 2);
+	snprintf(want, sizeof(want),
+		 "flowtier: error: %s: not a regular file; give --config a config file\n", home);
+	cr_assert_str_eq(out, want);
+
+	snprintf(conf, sizeof(conf), "%s/flowtier.conf", home);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs("conns = 2048   # two thousand\n# a whole line\nxdp-mode = off#not a comment\n", f);
+	fclose(f);
+	cr_assert_eq(chmod(conf, 0600), 0);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " check --config %s", conf), 2);
+	cr_assert(
+		!strncmp(out,
+			 "flowtier: error: bad value 'off#not a comment' for --xdp-mode: expected "
+			 "native, generic, skb or off\n",
+			 100),
+		"'#' inside a word stays: %s", out);
+	f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs("conns = 2048   # two thousand\n", f);
+	fclose(f);
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " check --config %s", conf), 0, "%s", out);
+	cr_assert(strstr(out, "2048 connections"), "%s", out);
+}

@@ -40,6 +40,11 @@ static int ft_config_check_owner(FILE *f, const char *path)
 
 	if (fstat(fileno(f), &st))
 		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		/* A folder opens, and would read as a config that sets nothing. */
+		pr_err("%s: not a regular file; give --config a config file\n", path);
+		return -EINVAL;
+	}
 	if (st.st_uid != 0 || (st.st_mode & 022)) {
 		pr_err("%s: may be changed by someone other than root; run 'chown root %s; chmod "
 		       "600 "
@@ -48,6 +53,17 @@ static int ft_config_check_owner(FILE *f, const char *path)
 		return -EPERM;
 	}
 	return 0;
+}
+
+/* Cuts a comment off: '#' at the start of the line or after a blank, as in shell. */
+static void ft_config_uncomment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return;
+		}
+	}
 }
 
 /* One "key = value" line into "--key=value" (or "--key" for a flag set to yes). */
@@ -101,9 +117,11 @@ static int ft_config_read(const char *path, const struct option *opts, char **ar
 	}
 	err = ft_config_check_owner(f, path);
 	while (!err && getline(&line, &cap, f) > 0) {
-		char *s = ft_trim(line), *arg = NULL;
+		char *s, *arg = NULL;
 
 		lineno++;
+		ft_config_uncomment(line);
+		s = ft_trim(line);
 		if (!*s || *s == '#')
 			continue;
 		err = ft_config_line(s, path, lineno, opts, &arg);
