@@ -17,7 +17,7 @@ USER_HDRS := $(wildcard user/*.h)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all deps test demo bench bench-build bench-policy clean
+.PHONY: all deps test demo bench bench-build bench-policy clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -76,11 +76,27 @@ TC_CHECK_SRCS := user/hw_tc.c user/tc_flower.c user/tc_cap.c user/hw.c user/grow
 $(OUT)/ft-tc-check: tests/vm/tc_check.c tests/rule_fixture.h $(TC_CHECK_SRCS) $(USER_HDRS) | $(OUT)
 	$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Iuser -Itests $< $(TC_CHECK_SRCS) -o $@ -lmnl
 
+# libFuzzer targets for the parsers of outside input (tests/fuzz), with the
+# sanitizers; tests/fuzz/run.sh runs each for a bounded time.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(OUT)/fuzz/fuzz_ctl $(OUT)/fuzz/fuzz_config $(OUT)/fuzz/fuzz_netlink
+$(OUT)/fuzz:
+	mkdir -p $@
+$(OUT)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c user/ctl.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf
+$(OUT)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c user/config.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf
+$(OUT)/fuzz/fuzz_netlink: tests/fuzz/fuzz_netlink.c user/tc_flower.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf -lmnl
+fuzz: $(FUZZ_BINS)
+
 # Both work on a fresh machine: dependencies first, then the build.
 test: deps
-	$(MAKE) -j$$(nproc) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check gen $(TEST_BINS)
-	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm \
-		sh tests/run.sh $(TEST_BINS) tests/prometheus.sh tests/demo.sh tests/vm/run.sh
+	$(MAKE) -j$$(nproc) $(OUT)/flowtier $(OUT)/emu-nic $(OUT)/ft-tc-check gen $(TEST_BINS) \
+		$(FUZZ_BINS)
+	@FT_BIN=$(OUT)/flowtier FT_EMU_BIN=$(OUT)/emu-nic FT_VM_CACHE=$(OUT)/vm FT_FUZZ_DIR=$(OUT)/fuzz \
+		sh tests/run.sh $(TEST_BINS) tests/fuzz/run.sh tests/prometheus.sh tests/demo.sh \
+		tests/vm/run.sh
 
 demo: deps
 	$(MAKE) $(OUT)/flowtier $(OUT)/emu-nic gen

@@ -2,7 +2,7 @@
 # Installs the Debian packages flowtier needs; does nothing when all are present.
 set -eu
 PKGS="clang make gcc libc6-dev bpftool libbpf-dev libelf-dev zlib1g-dev libcriterion-dev iproute2 iputils-ping
-qemu-system-x86 busybox-static cpio libmnl-dev libmicrohttpd-dev libxdp-dev strace prometheus jq curl"
+libclang-rt-14-dev qemu-system-x86 busybox-static cpio libmnl-dev libmicrohttpd-dev libxdp-dev strace prometheus jq curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

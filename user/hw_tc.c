@@ -171,7 +171,7 @@ static int ft_hw_tc_collect(struct ft_hw_tc *t, struct ft_hw_op *ops, struct ft_
 		if (got < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		len = (int)got;
-		for (nlh = (void *)t->recv; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+		for (nlh = (void *)t->recv; ft_tc_msg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
 			pending -= ft_hw_tc_reply(t, nlh, ops, final, req, nreq, first_seq);
 	}
 	return 0;

@@ -584,6 +584,12 @@ static int ft_tc_dump_one(const struct nlmsghdr *nlh, const struct ft_tc_place *
 	}
 }
 
+int ft_tc_msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (__u32)len;
+}
+
 int ft_tc_parse_dump_buf(const void *buf, size_t len, __u32 seq, __u32 portid,
 			 const struct ft_tc_place *p,
 			 int (*cb)(const struct ft_hw_stat *st, void *ctx), void *ctx, int *cb_ret)

@@ -69,6 +69,12 @@ int ft_tc_parse_filter(const struct nlmsghdr *nlh, const struct ft_tc_place *p,
 int ft_tc_parse_ack(const struct nlmsghdr *nlh, char *extack);
 
 /*
+ * 1 when a whole message starts at nlh within len bytes. Unlike
+ * mnl_nlmsg_ok, a length of 2^31 or more is not taken for a small one.
+ */
+int ft_tc_msg_ok(const struct nlmsghdr *nlh, int len);
+
+/*
  * One buffer of a dump's replies (seq and portid: the request's). Calls
  * cb for each of flowtier's rules until cb returns non-zero, whose value
  * is kept in *cb_ret; later rules are skipped but the buffer is still
