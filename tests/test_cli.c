@@ -468,7 +468,7 @@ Test(cli, bad_flags_and_commands_exit_2_with_a_clear_message)
 {
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " load --conns lots"), 2);
 	cr_assert(strstr(out, "flowtier: error: bad value 'lots' for --conns: expected a whole "
-			      "number from 0 to 4294967295"),
+			      "number from 0 to 21474832"),
 		  "%s", out);
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " load --conns -5"), 2);
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " frobnicate"), 2);

@@ -178,3 +178,28 @@ Test(hardening, a_config_folder_is_refused_and_trailing_comments_are_cut)
 	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " check --config %s", conf), 0, "%s", out);
 	cr_assert(strstr(out, "2048 connections"), "%s", out);
 }
+
+/* One number grammar: decimal digits, within what the program can take; else exit 2. */
+Test(hardening, numbers_are_decimal_and_a_table_too_large_is_a_bad_flag)
+{
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    FT_BIN " check --conns 4294967295 2>&1 | head -1; "
+				   "exit $(" FT_BIN " check --conns 4294967295 >/dev/null 2>&1; "
+				   "echo $?)"),
+		     2);
+	cr_assert_str_eq(out, "flowtier: error: bad value '4294967295' for --conns: expected a "
+			      "whole number from 0 to 21474832\n");
+	cr_assert_eq(ft_run(out, sizeof(out),
+			    FT_BIN
+			    " run -i lo --pin-dir %s --interval 0x10 2>&1 | head -1; exit $(" FT_BIN
+			    " run -i lo --pin-dir %s --interval 0x10 >/dev/null 2>&1; echo $?)",
+			    pin, pin),
+		     2);
+	cr_assert_str_eq(out, "flowtier: error: bad value '0x10' for --interval: expected seconds "
+			      "from 0.1 to 3600\n");
+	cr_assert_eq(ft_run(out, sizeof(out), FT_BIN " flows --sample inf 2>&1 | head -1"), 0);
+	cr_assert_str_eq(out,
+			 "flowtier: error: bad value 'inf' for --sample: expected seconds from "
+			 "0.1 to 60\n");
+	cr_assert_neq(access(pin, F_OK), 0, "nothing was pinned");
+}

@@ -123,7 +123,7 @@ static int ft_run_opt(int opt, struct ft_run_args *a)
 		a->ifaces[d->nifaces] = strdup(optarg); /* argv is freed after parsing */
 		return a->ifaces[d->nifaces++] ? 0 : -ENOMEM;
 	case 'c':
-		if (ft_parse_uint("--conns", optarg, 0, 0xffffffffu, &v))
+		if (ft_parse_uint("--conns", optarg, 0, FT_DP_MAX_CONNS, &v))
 			return -EINVAL;
 		d->dp.conns = v;
 		return 0;

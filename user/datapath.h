@@ -9,6 +9,9 @@
 
 struct flowtier;
 
+/* The largest table: the kernel's array map holds at most 4 GiB of buckets. */
+#define FT_DP_MAX_CONNS ((__u32)(0xffffffffu / sizeof(struct ft_bucket)) * FT_SLOTS)
+
 struct ft_dp_opts {
 	__u32 conns;		  /* connections in the whole table; 0: FT_DEFAULT_CONNS */
 	const char *pin_dir;	  /* NULL: nothing pinned or reused (tests) */

@@ -216,7 +216,7 @@ static int parse_args(int argc, char **argv, const struct option *longopts, stru
 		case 'R':
 			break;
 		case 'c':
-			if (ft_parse_uint("--conns", optarg, 0, 0xffffffffu, &v))
+			if (ft_parse_uint("--conns", optarg, 0, FT_DP_MAX_CONNS, &v))
 				return -EINVAL;
 			o->dp.conns = v;
 			break;

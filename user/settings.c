@@ -84,7 +84,9 @@ static int ft_parse_double(const char *what, const char *s, double min, double m
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= min && v <= max)) {
+	/* Decimal only, as ft_parse_uint: strtod alone takes 0x10, inf and 1e3 as well. */
+	if (errno || end == s || *end || strspn(s, "0123456789.") != strlen(s) ||
+	    !(v >= min && v <= max)) {
 		pr_err("bad value '%s' for %s: expected %s from %g to %g\n", s, what, unit, min,
 		       max);
 		return -EINVAL;
