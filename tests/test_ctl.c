@@ -185,6 +185,51 @@ Test(loop, ticks_every_interval_and_dispatches_ready_fds_between)
 	close(p[1]);
 }
 
+struct due {
+	int runs;
+	short revents;
+	__u64 at;
+	struct ft_loop *loop;
+};
+
+static int due_in_30_ms(void *arg)
+{
+	struct due *d = arg;
+
+	return d->runs ? -1 : 30;
+}
+
+static int on_due(void *arg, int fd, short revents)
+{
+	struct due *d = arg;
+
+	(void)fd;
+	d->runs++;
+	d->revents = revents;
+	d->at = ft_loop_now_ms();
+	d->loop->stop = 1;
+	return 0;
+}
+
+Test(loop, a_handler_runs_when_its_deadline_passes_without_an_event)
+{
+	struct ft_loop l;
+	struct due d = { .loop = &l };
+	__u64 t0;
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	ft_loop_init(&l, 10000); /* no tick to wake it */
+	cr_assert_eq(ft_loop_add_fd_due(&l, p[0], POLLIN, on_due, due_in_30_ms, &d), 0);
+	t0 = ft_loop_now_ms();
+	cr_assert_eq(ft_loop_run(&l), 0);
+	cr_assert_eq(d.runs, 1);
+	cr_assert_eq(d.revents, 0, "nothing was ready");
+	cr_assert(d.at - t0 >= 30 && d.at - t0 < 200, "%llu ms", (unsigned long long)(d.at - t0));
+	close(p[0]);
+	close(p[1]);
+}
+
 static int fail_tick(void *arg, __u64 now)
 {
 	(void)arg, (void)now;

@@ -264,6 +264,13 @@ static int ft_daemon_on_http(void *arg, int fd, short revents)
 	return 0;
 }
 
+static int ft_daemon_http_due(void *arg)
+{
+	struct ft_daemon *d = arg;
+
+	return ft_http_timeout_ms(d->http);
+}
+
 /* /metrics, served from this loop: a scrape sees the last interval's scan. */
 static int ft_daemon_metrics(struct ft_daemon *d)
 {
@@ -282,7 +289,8 @@ static int ft_daemon_metrics(struct ft_daemon *d)
 	if (err || !d->http)
 		return err;
 	pr_info("serving /metrics on port %u\n", ft_http_port(d->http));
-	return ft_loop_add_fd(&d->loop, ft_http_fd(d->http), POLLIN, ft_daemon_on_http, d);
+	return ft_loop_add_fd_due(&d->loop, ft_http_fd(d->http), POLLIN, ft_daemon_on_http,
+				  ft_daemon_http_due, d);
 }
 
 static int ft_daemon_loop_setup(struct ft_daemon *d)

@@ -19,11 +19,16 @@
 #include "log.h"
 #include "metrics.h"
 
-/* A scraper needs one connection; a few more let a browser look at the same time. */
-#define FT_HTTP_MAX_CONNS    16
-#define FT_HTTP_IDLE_SECS    10
-#define FT_HTTP_REQUEST_MEM  (32 * 1024)
-#define FT_HTTP_LISTEN_QUEUE 16
+/*
+ * Each connection's memory: the request is kept in it until the reply's
+ * headers are built there. A request past it libmicrohttpd answers with
+ * 431 itself (414 for the request line alone); one within
+ * FT_HTTP_MAX_HEADERS leaves room for any reply.
+ */
+#define FT_HTTP_REQUEST_MEM (2 * FT_HTTP_MAX_HEADERS)
+
+/* Clients beyond the limit wait in the kernel's queue for a slot, not refused. */
+#define FT_HTTP_LISTEN_QUEUE FT_HTTP_MAX_CONNS
 
 struct ft_http {
 	struct MHD_Daemon *mhd;
@@ -32,6 +37,7 @@ struct ft_http {
 	ft_http_render_fn render;
 	void *ctx;
 	struct ft_textbuf text; /* kept from one scrape to the next */
+	unsigned long closed;	/* connections libmicrohttpd has closed */
 };
 
 static int ft_http_bad(const char *s, const char *why)
@@ -174,6 +180,40 @@ static enum MHD_Result ft_http_text(struct MHD_Connection *c, unsigned int statu
 	return ft_http_reply(c, status, "text/plain; charset=utf-8", text, strlen(text), allow);
 }
 
+/*
+ * 431, written to the socket, and the connection closed. A request that
+ * just fits in the connection's memory leaves no room there for a reply,
+ * and libmicrohttpd would then close without one; nothing has been
+ * written for this request yet, so the refusal cannot mix with a reply.
+ */
+static enum MHD_Result ft_http_too_large(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char body[96], reply[256];
+	int blen = snprintf(body, sizeof(body),
+			    "request header fields too large: flowtier takes up to %d bytes\n",
+			    FT_HTTP_MAX_HEADERS);
+	int len = snprintf(reply, sizeof(reply),
+			   "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+			   "Content-Type: text/plain; charset=utf-8\r\n"
+			   "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+			   blen, body);
+
+	/* A client that does not read its replies may not get this one: it is not waited for. */
+	if (info && send(info->connect_fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		pr_debug("http: cannot send 431: %s\n", strerror(errno));
+	return MHD_NO; /* libmicrohttpd closes the connection */
+}
+
+static int ft_http_headers_fit(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+
+	return !info || info->header_size <= FT_HTTP_MAX_HEADERS;
+}
+
 /* One request: libmicrohttpd has parsed and bounded it already. */
 static enum MHD_Result ft_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 				      const char *method, const char *version,
@@ -184,6 +224,8 @@ static enum MHD_Result ft_http_handle(void *cls, struct MHD_Connection *c, const
 	int err;
 
 	(void)version, (void)upload_data, (void)upload_data_size, (void)con_cls;
+	if (!ft_http_headers_fit(c))
+		return ft_http_too_large(c);
 	if (strcmp(url, "/metrics"))
 		return ft_http_text(c, MHD_HTTP_NOT_FOUND, "not found: flowtier serves /metrics\n",
 				    NULL);
@@ -224,16 +266,29 @@ static __u16 ft_http_bound_port(int fd)
 					      : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* Counts closed connections: see ft_http_run(). */
+static void ft_http_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			   enum MHD_ConnectionNotificationCode code)
+{
+	struct ft_http *h = cls;
+
+	(void)c, (void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		h->closed++;
+}
+
 static int ft_http_daemon(struct ft_http *h, int fd, int v6)
 {
 	const union MHD_DaemonInfo *info;
 
+	/* The logger first: libmicrohttpd prints what comes before it to stderr itself. */
 	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0), 0,
-				  NULL, NULL, ft_http_handle, h, MHD_OPTION_LISTEN_SOCKET, fd,
+				  NULL, NULL, ft_http_handle, h, MHD_OPTION_EXTERNAL_LOGGER,
+				  ft_http_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)FT_HTTP_MAX_CONNS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)FT_HTTP_IDLE_SECS,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FT_HTTP_REQUEST_MEM,
-				  MHD_OPTION_EXTERNAL_LOGGER, ft_http_log, NULL, MHD_OPTION_END);
+				  MHD_OPTION_NOTIFY_CONNECTION, ft_http_notify, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		pr_err("cannot start the HTTP server for --metrics (libmicrohttpd refused)\n");
 		return -EIO;
@@ -296,9 +351,23 @@ int ft_http_timeout_ms(const struct ft_http *h)
 	return t > INT_MAX ? INT_MAX : (int)t;
 }
 
+/*
+ * At its connection limit libmicrohttpd takes the listening socket out of
+ * its epoll set, and puts it back only at the start of a run with a slot
+ * free. A run that closed connections may have freed the last ones: with
+ * nothing left to time out, no later run would come and the clients
+ * waiting in the listen queue would never be accepted. A second run puts
+ * the socket back now.
+ */
 int ft_http_run(struct ft_http *h)
 {
-	return MHD_run(h->mhd) == MHD_YES ? 0 : -EIO;
+	unsigned long closed = h->closed;
+
+	if (MHD_run(h->mhd) != MHD_YES)
+		return -EIO;
+	if (h->closed != closed && MHD_run(h->mhd) != MHD_YES)
+		return -EIO;
+	return 0;
 }
 
 __u16 ft_http_port(const struct ft_http *h)

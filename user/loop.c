@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,15 +22,22 @@ void ft_loop_init(struct ft_loop *l, __u64 interval_ms)
 	l->interval_ms = interval_ms ? interval_ms : 1000;
 }
 
-int ft_loop_add_fd(struct ft_loop *l, int fd, short events, ft_loop_fd_fn fn, void *arg)
+int ft_loop_add_fd_due(struct ft_loop *l, int fd, short events, ft_loop_fd_fn fn,
+		       ft_loop_due_fn due, void *arg)
 {
 	if (l->nfds == FT_LOOP_MAX_FDS)
 		return -ENOSPC;
 	l->pfd[l->nfds] = (struct pollfd){ .fd = fd, .events = events };
 	l->fd_fn[l->nfds] = fn;
+	l->due_fn[l->nfds] = due;
 	l->fd_arg[l->nfds] = arg;
 	l->nfds++;
 	return 0;
+}
+
+int ft_loop_add_fd(struct ft_loop *l, int fd, short events, ft_loop_fd_fn fn, void *arg)
+{
+	return ft_loop_add_fd_due(l, fd, events, fn, NULL, arg);
 }
 
 int ft_loop_add_tick(struct ft_loop *l, ft_loop_tick_fn fn, void *arg)
@@ -58,12 +67,31 @@ static int ft_loop_ticks(struct ft_loop *l, __u64 now)
 	return ret;
 }
 
-static int ft_loop_fds(struct ft_loop *l)
+/*
+ * The poll timeout: to the next tick, or sooner to the first deadline of
+ * a descriptor. Each deadline is noted, since the handler that asked for
+ * it must run once it has passed even if its descriptor never gets ready.
+ */
+static int ft_loop_wait_ms(struct ft_loop *l, __u64 now)
+{
+	__u64 wait = l->next_ms - now;
+
+	for (size_t i = 0; i < l->nfds; i++) {
+		int due = l->due_fn[i] ? l->due_fn[i](l->fd_arg[i]) : -1;
+
+		l->due_ms[i] = due < 0 ? UINT64_MAX : now + due;
+		if (due >= 0 && (__u64)due < wait)
+			wait = due;
+	}
+	return wait > INT_MAX ? INT_MAX : (int)wait;
+}
+
+static int ft_loop_fds(struct ft_loop *l, __u64 now)
 {
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < l->nfds; i++) {
-		if (l->pfd[i].revents)
+		if (l->pfd[i].revents || now >= l->due_ms[i])
 			ret = l->fd_fn[i](l->fd_arg[i], l->pfd[i].fd, l->pfd[i].revents);
 	}
 	return ret;
@@ -81,13 +109,16 @@ int ft_loop_run(struct ft_loop *l)
 			ret = ft_loop_ticks(l, now);
 			continue;
 		}
-		n = poll(l->pfd, l->nfds, (int)(l->next_ms - now));
+		n = poll(l->pfd, l->nfds, ft_loop_wait_ms(l, now));
 		if (n < 0 && errno != EINTR) {
 			ret = -errno;
 			pr_err("poll: %s\n", strerror(errno));
-		} else if (n > 0) {
-			ret = ft_loop_fds(l);
+			break;
 		}
+		/* An interrupted poll reports nothing, but deadlines may have passed. */
+		for (size_t i = 0; n < 0 && i < l->nfds; i++)
+			l->pfd[i].revents = 0;
+		ret = ft_loop_fds(l, ft_loop_now_ms());
 	}
 	return ret;
 }
