@@ -79,7 +79,8 @@ $(OUT)/ft-tc-check: tests/vm/tc_check.c tests/rule_fixture.h $(TC_CHECK_SRCS) $(
 # libFuzzer targets for the parsers of outside input (tests/fuzz), with the
 # sanitizers; tests/fuzz/run.sh runs each for a bounded time.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_BINS := $(OUT)/fuzz/fuzz_ctl $(OUT)/fuzz/fuzz_config $(OUT)/fuzz/fuzz_netlink
+FUZZ_BINS := $(OUT)/fuzz/fuzz_ctl $(OUT)/fuzz/fuzz_config $(OUT)/fuzz/fuzz_netlink \
+	$(OUT)/fuzz/fuzz_http
 $(OUT)/fuzz:
 	mkdir -p $@
 $(OUT)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c user/ctl.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
@@ -88,6 +89,8 @@ $(OUT)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c user/config.c user/log.c $(USE
 	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf
 $(OUT)/fuzz/fuzz_netlink: tests/fuzz/fuzz_netlink.c user/tc_flower.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf -lmnl
+$(OUT)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c user/http.c user/textbuf.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf -lmicrohttpd
 fuzz: $(FUZZ_BINS)
 
 # Both work on a fresh machine: dependencies first, then the build.

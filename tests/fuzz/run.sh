@@ -8,7 +8,7 @@ DIR=${FT_FUZZ_DIR:-build/fuzz}
 SECS=${FT_FUZZ_SECONDS:-30}
 SEEDS=$(dirname "$0")/corpus
 status=0
-for name in ctl config netlink; do
+for name in ctl config netlink http; do
 	bin=$DIR/fuzz_$name
 	work=$DIR/corpus-$name
 	if [ ! -x "$bin" ]; then
@@ -17,7 +17,10 @@ for name in ctl config netlink; do
 	fi
 	mkdir -p "$work"
 	# -close_fd_mask=2: the parsers' own error messages would drown the fuzzer's.
-	if "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
+	# http: requests up to past the 8 KB header limit, to reach the 431 path.
+	max=4096
+	[ "$name" = http ] && max=12000
+	if "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 -max_len=$max \
 		-artifact_prefix="$DIR/crash-$name-" "$work" "$SEEDS/$name" > "$DIR/$name.log" 2>&1; then
 		echo "fuzz: $name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$DIR/$name.log"), no crash"
 	else
