@@ -83,7 +83,7 @@ FUZZ_BINS := $(OUT)/fuzz/fuzz_ctl $(OUT)/fuzz/fuzz_config $(OUT)/fuzz/fuzz_netli
 	$(OUT)/fuzz/fuzz_http
 $(OUT)/fuzz:
 	mkdir -p $@
-$(OUT)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c user/ctl.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
+$(OUT)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c user/ctl.c user/loop.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf
 $(OUT)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c user/config.c user/log.c $(USER_HDRS) | $(OUT)/fuzz
 	$(CLANG) $(FUZZ_CFLAGS) $(WARN) $(INCLUDES) -Iuser $(filter %.c,$^) -o $@ -lbpf
