@@ -31,8 +31,7 @@
 #define FT_BIN "\"${FT_BIN:-build/flowtier}\""
 
 /* Everything this test creates carries its pid: tests run side by side. */
-static char ns_a[32], ns_b[32], if_a[16], if_b[16], pin[64], sockdir[64], sock[80], cfg[64];
-static char pidfile[64];
+static char ns_a[32], ns_b[32], if_a[16], if_b[16], pin[64], sock[64], cfg[64], pidfile[64];
 static char in_a[96]; /* a command prefix that runs in namespace A and keeps /sys/fs/bpf */
 static char out[1 << 20];
 
@@ -47,9 +46,7 @@ static void setup(void)
 	snprintf(if_a, sizeof(if_a), "fta%da", p);
 	snprintf(if_b, sizeof(if_b), "fta%db", p);
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/fta-%d", p);
-	/* In a folder of its own, which run makes root-only: a stale socket there is replaced. */
-	snprintf(sockdir, sizeof(sockdir), "/tmp/fta-%d", p);
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", sockdir);
+	snprintf(sock, sizeof(sock), "/tmp/fta-%d.sock", p);
 	snprintf(cfg, sizeof(cfg), "/tmp/fta-%d.conf", p);
 	snprintf(pidfile, sizeof(pidfile), "/tmp/fta-%d.pid", p);
 	snprintf(in_a, sizeof(in_a), "nsenter --net=/run/netns/%s", ns_a);
@@ -76,7 +73,7 @@ static void teardown(void)
 	ft_run(buf, sizeof(buf), "%s " FT_BIN " unload --pin-dir %s", in_a, pin);
 	ft_run(buf, sizeof(buf), "%s " FT_BIN " unload --pin-dir %s-b", in_a, pin);
 	ft_run(buf, sizeof(buf), "ip netns del %s; ip netns del %s", ns_a, ns_b);
-	ft_run(buf, sizeof(buf), "rm -rf %s %s-b %s; rm -f %s %s %s.log", pin, pin, sockdir, cfg,
+	ft_run(buf, sizeof(buf), "rm -rf %s %s-b; rm -f %s %s %s %s.log", pin, pin, sock, cfg,
 	       pidfile, pidfile);
 }
 

@@ -6,10 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,16 +61,11 @@ Test(ctl, anything_out_of_shape_is_refused)
 	cr_assert_eq(ft_ctl_parse(longline, &r), -EINVAL, "a line past FT_CTL_LINE_MAX");
 }
 
-#define BIG_LINES (1 << 16)
-
 static int echo_cmd(void *arg, const struct ft_ctl_req *req, FILE *out)
 {
 	(void)arg;
 	if (!strcmp(req->cmd, "fail"))
 		return -ENOSPC;
-	/* More than a socket buffer holds: sent as the client takes it. */
-	for (int i = 0; !strcmp(req->cmd, "big") && i < BIG_LINES; i++)
-		fprintf(out, "%063d\n", i);
 	fprintf(out, "cmd %s, %d args\n", req->cmd, req->nargs);
 	return 0;
 }
@@ -90,21 +83,14 @@ static pid_t serve(const char *path, int n)
 	cr_assert_geq(lfd, 0);
 	pid = fork();
 	if (!pid) {
-		struct ft_ctl_server *s;
-
 		alarm(10);
-		if (ft_ctl_server_new(&s, lfd, echo_cmd, NULL))
-			_exit(1);
 		for (int i = 0; i < n;) {
-			struct pollfd p = { .fd = ft_ctl_server_fd(s), .events = POLLIN };
-			int answered;
+			struct pollfd p = { .fd = lfd, .events = POLLIN };
 
 			if (poll(&p, 1, 10000) != 1)
 				_exit(1);
-			answered = ft_ctl_server_run(s);
-			if (answered < 0)
-				_exit(1);
-			i += answered;
+			if (!ft_ctl_serve(lfd, echo_cmd, NULL))
+				i++;
 		}
 		_exit(0);
 	}
@@ -146,66 +132,6 @@ Test(ctl, a_client_gets_the_answer_and_the_errno_of_the_server)
 	unlink(path);
 	*strrchr(path, '/') = '\0';
 	rmdir(path);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char big_dir[64];
-
-/* Even after a failure: the child is gone within 10 s, its socket and folder now. */
-static void big_cleanup(void)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "%s/ctl.sock", big_dir);
-	unlink(path);
-	rmdir(big_dir);
-}
-
-Test(ctl, a_large_answer_to_a_client_that_does_not_read_holds_up_no_one, .fini = big_cleanup)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char path[96], *buf = NULL, chunk[65536];
-	size_t len = 0, got = 0;
-	long long t0, ms;
-	int fd, status;
-	ssize_t n;
-	pid_t pid;
-	FILE *f;
-
-	snprintf(big_dir, sizeof(big_dir), "/tmp/fta-ctl-big-%d", getpid());
-	snprintf(path, sizeof(path), "%s/ctl.sock", big_dir);
-	pid = serve(path, 3);
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(send(fd, "big\n", 4, 0), 4);
-	usleep(100 * 1000);
-	/* 4 MB wait for the first client to read them; the second is answered meanwhile. */
-	f = open_memstream(&buf, &len);
-	t0 = now_ms();
-	cr_assert_eq(ft_ctl_query(path, "hello", f), 0);
-	ms = now_ms() - t0;
-	fclose(f);
-	cr_assert_str_eq(buf, "cmd hello, 0 args\n");
-	cr_assert_lt(ms, 100, "%lld ms", ms);
-	free(buf);
-	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
-		got += n;
-	cr_assert_eq(got, (size_t)BIG_LINES * 64 + strlen("cmd big, 0 args\nerrno=0\n"),
-		     "all of it, once: %zu", got);
-	close(fd);
-	f = fopen("/dev/null", "w");
-	cr_assert_eq(ft_ctl_query(path, "hello", f), 0);
-	fclose(f);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status));
 }
 
 struct counts {

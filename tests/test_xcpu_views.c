@@ -21,8 +21,7 @@
 
 #define FT_BIN "\"${FT_BIN:-build/flowtier}\""
 
-static char ns[32], if_a[16], if_b[16], pin[64], sockdir[64], sock[80], pidfile[64], in_ns[96];
-static char metrics[32];
+static char ns[32], if_a[16], if_b[16], pin[64], sock[64], pidfile[64], in_ns[96], metrics[32];
 static char out[1 << 20];
 static struct ft_datapath dp;
 
@@ -36,9 +35,7 @@ static void setup(void)
 	snprintf(if_a, sizeof(if_a), "ftv%da", p);
 	snprintf(if_b, sizeof(if_b), "ftv%db", p);
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/ftv-%d", p);
-	/* In a folder of its own, which run makes root-only: a stale socket there is replaced. */
-	snprintf(sockdir, sizeof(sockdir), "/tmp/ftv-%d", p);
-	snprintf(sock, sizeof(sock), "%s/ctl.sock", sockdir);
+	snprintf(sock, sizeof(sock), "/tmp/ftv-%d.sock", p);
 	snprintf(pidfile, sizeof(pidfile), "/tmp/ftv-%d.pid", p);
 	snprintf(in_ns, sizeof(in_ns), "nsenter --net=/run/netns/%s", ns);
 	snprintf(metrics, sizeof(metrics), "127.0.0.1:%d", 20000 + p % 20000);
@@ -59,7 +56,7 @@ static void teardown(void)
 	ft_run(buf, sizeof(buf), "test -s %s && kill -9 $(cat %s); sleep 0.1", pidfile, pidfile);
 	ft_run(buf, sizeof(buf), "%s " FT_BIN " unload --pin-dir %s", in_ns, pin);
 	ft_run(buf, sizeof(buf), "ip netns del %s", ns);
-	ft_run(buf, sizeof(buf), "rm -rf %s %s; rm -f %s %s.log", pin, sockdir, pidfile, pidfile);
+	ft_run(buf, sizeof(buf), "rm -rf %s; rm -f %s %s %s.log", pin, sock, pidfile, pidfile);
 }
 
 TestSuite(xcpu_views, .init = setup, .fini = teardown, .timeout = 120);

@@ -194,7 +194,7 @@ static int ft_flows_ask(const struct ft_flows_opts *o)
 	err = ft_ctl_query(o->socket, req, stdout);
 	if (err == -EXDEV)
 		return 1;
-	if (err < 0 && err != FT_CTL_FAILED)
+	if (err < 0)
 		pr_err("the controller on %s could not list flows: %s\n", o->socket,
 		       strerror(-err));
 	return err;

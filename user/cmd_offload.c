@@ -43,7 +43,7 @@ int do_offload(int argc, char **argv)
 		       socket);
 		return 1;
 	}
-	if (err < 0 && err != FT_CTL_FAILED)
+	if (err < 0)
 		pr_err("the controller on %s could not list its rules: %s\n", socket,
 		       strerror(-err));
 	return err ? 1 : 0;

@@ -124,7 +124,7 @@ int do_status(int argc, char **argv)
 	err = ft_ctl_query(o.socket, o.json ? "status json=1" : "status", stdout);
 	if (err == 1)
 		return ft_status_pinned(&o);
-	if (err < 0 && err != FT_CTL_FAILED)
+	if (err < 0)
 		pr_err("the controller on %s could not answer: %s\n", o.socket, strerror(-err));
 	return err ? 1 : 0;
 }

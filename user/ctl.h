@@ -42,48 +42,17 @@ const char *ft_ctl_arg(const struct ft_ctl_req *req, const char *key);
 /*
  * Listens on path (mode 0600; its folder is created 0700 when missing).
  * A stale socket left by a killed controller is replaced; one that answers
- * is -EADDRINUSE. Only a socket owned by root in a folder only root can
- * write is ever removed: anything else at path is -EPERM, after saying why.
- * Returns the listening fd (non-blocking) or -errno.
+ * is -EADDRINUSE. Returns the listening fd (non-blocking) or -errno.
  */
 int ft_ctl_listen(const char *path);
 
-/*
- * The clients of a listening socket, served without blocking: each has its
- * own buffers and a deadline, FT_CTL_REQUEST_MS from its connect to its
- * request line, then FT_CTL_REPLY_MS to take the whole answer; one that
- * misses it is closed. Past FT_CTL_MAX_CLIENTS, new ones wait in the backlog.
- */
-#define FT_CTL_MAX_CLIENTS 64
-#define FT_CTL_REQUEST_MS  2000
-#define FT_CTL_REPLY_MS	   5000
-
-struct ft_ctl_server;
-
-/* Serves lfd (still the caller's to close) through fn; 0 or -errno. */
-int ft_ctl_server_new(struct ft_ctl_server **s, int lfd, ft_ctl_fn fn, void *arg);
-
-/* The fd to poll for POLLIN: readable when a client, a connect or a deadline is due. */
-int ft_ctl_server_fd(const struct ft_ctl_server *s);
-
-/* Does what is due, never blocks. Returns the requests answered, or -errno. */
-int ft_ctl_server_run(struct ft_ctl_server *s);
-
-/* Closes every client. NULL is fine. */
-void ft_ctl_server_free(struct ft_ctl_server *s);
-
-/* The whole exchange of ft_ctl_query, connect to the last byte of the answer. */
-#define FT_CTL_QUERY_MS 5000
-
-/* ft_ctl_query's return when the exchange failed, after it said why (not an errno). */
-#define FT_CTL_FAILED (-4096)
+/* Accepts and answers one pending connection (none pending: 0). */
+int ft_ctl_serve(int lfd, ft_ctl_fn fn, void *arg);
 
 /*
  * Sends request to the controller at path and copies its answer to out.
- * Returns the controller's errno (0 or negative), FT_CTL_FAILED when the
- * exchange failed (no answer in FT_CTL_QUERY_MS, a server not running as
- * root, a malformed answer), or 1 when no controller listens there
- * (callers fall back).
+ * Returns the controller's errno (0 or negative), other -errno when the
+ * exchange failed, or 1 when no controller listens there (callers fall back).
  */
 int ft_ctl_query(const char *path, const char *request, FILE *out);
 

@@ -223,13 +223,11 @@ static int ft_daemon_answer(void *arg, const struct ft_ctl_req *req, FILE *out)
 
 static int ft_daemon_on_ctl(void *arg, int fd, short revents)
 {
-	struct ft_daemon *d = arg;
 	int err;
 
-	(void)fd;
 	(void)revents;
-	err = ft_ctl_server_run(d->ctl);
-	if (err < 0)
+	err = ft_ctl_serve(fd, ft_daemon_answer, arg);
+	if (err)
 		pr_warn("control socket: %s\n", strerror(-err));
 	return 0;
 }
@@ -304,10 +302,7 @@ static int ft_daemon_loop_setup(struct ft_daemon *d)
 	if (!err)
 		err = ft_loop_add_fd(&d->loop, d->sig_fd, POLLIN, ft_daemon_on_signal, d);
 	if (!err)
-		err = ft_ctl_server_new(&d->ctl, d->ctl_fd, ft_daemon_answer, d);
-	if (!err)
-		err = ft_loop_add_fd(&d->loop, ft_ctl_server_fd(d->ctl), POLLIN, ft_daemon_on_ctl,
-				     d);
+		err = ft_loop_add_fd(&d->loop, d->ctl_fd, POLLIN, ft_daemon_on_ctl, d);
 	if (!err) {
 		d->hw.cfg = d->o.hw;
 		err = ft_daemon_hw_open(&d->hw, d);
@@ -378,8 +373,6 @@ int ft_daemon_run(struct ft_daemon *d)
 
 void ft_daemon_close(struct ft_daemon *d)
 {
-	ft_ctl_server_free(d->ctl);
-	d->ctl = NULL;
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);
 		unlink(d->o.socket_path);

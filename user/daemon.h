@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "attach.h"
-#include "ctl.h"
 #include "daemon_hw.h"
 #include "datapath.h"
 #include "http.h"
@@ -46,7 +45,6 @@ struct ft_daemon {
 	struct ft_loop loop;
 	int lock_fd;
 	int ctl_fd;
-	struct ft_ctl_server *ctl; /* its clients */
 	int sig_fd;
 	__u64 start_ms;
 	__u64 intervals;    /* scans done */

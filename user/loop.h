@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The controller's main loop: poll() over registered file descriptors
- * (the control socket's and an HTTP server's epoll fds, signals), with a
- * timeout to the next interval, when every registered tick runs in order
- * (the scan, then e.g. the offload manager). A descriptor may also have a
- * deadline of its own (an HTTP server's connection timeouts): its handler
- * then runs when the deadline passes, whether or not the descriptor is
- * ready.
+ * (the control socket, signals, an HTTP server's epoll fd), with a timeout
+ * to the next interval, when every registered tick runs in order (the scan,
+ * then e.g. the offload manager). A descriptor may also have a deadline of
+ * its own (an HTTP server's connection timeouts): its handler then runs
+ * when the deadline passes, whether or not the descriptor is ready.
  */
 #ifndef FT_LOOP_H
 #define FT_LOOP_H
