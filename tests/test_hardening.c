@@ -203,3 +203,20 @@ Test(hardening, numbers_are_decimal_and_a_table_too_large_is_a_bad_flag)
 			 "0.1 to 60\n");
 	cr_assert_neq(access(pin, F_OK), 0, "nothing was pinned");
 }
+
+/* Every command takes --help: the usage on stdout, exit 0, nothing loaded. */
+Test(hardening, every_command_answers_help_with_the_usage_and_exit_0)
+{
+	static const char *const cmds[] = { "check", "load",	"unload",   "run",     "status",
+					    "ct",    "flows",	"metrics",  "timeout", "zone",
+					    "rule",  "offload", "simulate", "record" };
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		cr_assert_eq(
+			ft_run(out, sizeof(out), FT_BIN " %s --help --pin-dir %s", cmds[i], pin), 0,
+			"%s: %s", cmds[i], out);
+		cr_assert(!strncmp(out, "usage: flowtier COMMAND [OPTIONS]\n", 34), "%s: %s",
+			  cmds[i], out);
+	}
+	cr_assert_neq(access(pin, F_OK), 0, "nothing was pinned");
+}

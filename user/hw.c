@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* What a backend's errno means to the manager (../shared/FACTS.md lists each driver's). */
+/* What a backend's errno means to the manager: mlx5, ice, bnxt and sfc report a full table
+ * differently. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -468,11 +468,25 @@ static int do_unload(int argc, char **argv)
 	return err;
 }
 
+/* "flowtier CMD --help" (or -h): the usage, exit 0, whatever else is given. */
+static int ft_wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
 
 	ft_log_route_libbpf();
+	if (argc > 2 && ft_wants_help(argc - 2, argv + 2)) {
+		usage(stdout); /* one text describes every command and its flags */
+		return 0;
+	}
 	if (!strcmp(cmd, "check"))
 		return do_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "load"))

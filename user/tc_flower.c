@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * tc flower requests and replies, per iproute2's tc/f_flower.c and the
- * kernel's net/sched/cls_flower.c (see ../shared/FACTS.md). Nothing here
- * touches a socket.
+ * kernel's net/sched/cls_flower.c, which define the attributes and their
+ * encoding. Nothing here touches a socket.
  */
 #include <endian.h>
 #include <errno.h>

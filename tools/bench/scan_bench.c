@@ -140,12 +140,6 @@ static __u32 bench_id(const struct ft_conn *c)
 	return c->key.addr[0][2] << 8 | c->key.addr[0][3] | (ntohs(c->key.port[0]) - 1024) << 16;
 }
 
-/* A new connection in slot s, key id. */
-static void bench_place(struct bench_table *t, __u32 s, __u32 id)
-{
-	bench_open(t, s, id);
-}
-
 /*
  * One interval of one connection: its requests on their owner, half as
  * many replies on theirs and, for one connection in BENCH_SHARED_EVERY,
@@ -179,7 +173,7 @@ static int bench_table_fill(struct bench_table *t, __u32 live)
 	for (__u32 i = 0; i < live; i++) {
 		__u32 s = (__u64)i * nr_slots / live;
 
-		bench_place(t, s, s);
+		bench_open(t, s, s);
 	}
 	t->next_id = nr_slots;
 	return 0;
@@ -199,7 +193,7 @@ static void bench_table_advance(struct bench_table *t, __u32 churn_pm)
 		t->cursor = (t->cursor + 7919) % nr_slots;
 		if (!FT_META_TAG(*bench_meta(t, s)))
 			continue;
-		bench_place(t, s, t->next_id++);
+		bench_open(t, s, t->next_id++);
 		n++;
 	}
 	for (__u32 b = 0; b < t->nr_buckets; b++) {
